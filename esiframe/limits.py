@@ -1,0 +1,658 @@
+"""ESI's rate limits as pure bookkeeping: how long must a request wait, and what did ESI say.
+
+ESI enforces three kinds of limit and bans clients that ignore them:
+
+* the **error limit** (FACTS §4): at most 100 non-2xx/3xx answers per fixed window on routes
+  without a rate-limit group, reported in ``X-ESI-Error-Limit-Remain/Reset``; 420 once spent.
+  It is global to the client, and once spent ESI answers 420 on every route.
+* **floating-window groups** (FACTS §5): a token bucket per (group, owner); each answer costs
+  tokens by status (2xx 2, 3xx 1, 4xx 5, 429 and 5xx 0) that come back one window after they
+  were spent; ``X-Ratelimit-*`` headers, 429 with ``Retry-After`` when the bucket is empty.
+* **hidden limits** (FACTS §5.1): market history and corporation history allow a number of
+  request starts per minute that the spec does not mention.
+
+:class:`Limiter` keeps one ledger per limit and is shared by all threads of a client. It never
+sleeps and never talks HTTP: :meth:`Limiter.acquire` either reserves room for a request or says
+how long to wait, :meth:`Limiter.record` learns from the answer, :meth:`Limiter.release` hands
+back the reservation of a request that got no answer. The caller sleeps (or raises).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import math
+import random
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+__all__ = [
+    "DEFAULT_RETRY_AFTER",
+    "ERROR_LIMIT",
+    "ERROR_WINDOW",
+    "HIDDEN_WINDOW",
+    "Limiter",
+    "RouteLimit",
+    "Wait",
+    "backoff",
+    "parse_rate_limit",
+    "parse_window",
+    "token_cost",
+]
+
+#: Errors ESI allows per error-limit window.
+ERROR_LIMIT = 100
+#: Length of the error-limit window when ESI did not say (a 420 without headers).
+ERROR_WINDOW = 60.0
+#: Seconds to wait after a 429 that carries no usable ``Retry-After``.
+DEFAULT_RETRY_AFTER = 5.0
+#: The sliding window of the hidden per-minute limits.
+HIDDEN_WINDOW = 60.0
+#: Tokens a request reserves before its status is known: the cost of a 2xx answer.
+_RESERVATION = 2
+#: How long to wait when only requests still in flight hold the error budget.
+_IN_FLIGHT_POLL = 1.0
+#: Error-limit answers whose reset lies this close together describe the same window.
+_SAME_WINDOW = 2.0
+
+_WINDOW_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)([smh])")
+_RATE_RE = re.compile(r"(\d+)/(.+)")
+
+WaitKind = Literal["error-limit", "rate-limit", "hidden-limit", "retry-after"]
+
+
+def parse_window(text: str) -> float:
+    """Seconds in a window size as ESI writes it: ``"15m"`` → 900.0, ``"6s"``, ``"1h"``."""
+    if not isinstance(text, str):
+        raise TypeError(f"window size must be a string like '15m', not {type(text).__name__}")
+    match = _WINDOW_RE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"invalid window size {text!r}: expected a number and a unit s, m or h, "
+            "like '6s', '15m' or '1h'"
+        )
+    seconds = float(match.group(1)) * _WINDOW_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"invalid window size {text!r}: it must be longer than zero")
+    return seconds
+
+
+def parse_rate_limit(value: str) -> tuple[int, float]:
+    """Tokens and window seconds of an ``X-Ratelimit-Limit``: ``"150/15m"`` → (150, 900.0)."""
+    if not isinstance(value, str):
+        raise TypeError(f"X-Ratelimit-Limit must be a string like '150/15m', not {value!r}")
+    match = _RATE_RE.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(
+            f"invalid X-Ratelimit-Limit {value!r}: expected '<tokens>/<window>', "
+            "like '150/15m', '10/6s' or '1/1h'"
+        )
+    tokens = int(match.group(1))
+    if tokens <= 0:
+        raise ValueError(f"invalid X-Ratelimit-Limit {value!r}: tokens must be positive")
+    return tokens, parse_window(match.group(2))
+
+
+def token_cost(status: int) -> int:
+    """Tokens an answer with this status takes from a rate-limit group (FACTS §5)."""
+    _check_status(status)
+    if status < 300:
+        return 2
+    if status < 400:
+        return 1
+    if status < 500 and status != 429:
+        return 5
+    return 0
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float = 0.5,
+    cap: float = 30.0,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry number ``attempt`` (1, 2, …): exponential, full jitter.
+
+    The ceiling doubles from ``base`` with every attempt up to ``cap``; the wait is drawn
+    uniformly below it, so clients that failed together do not retry together.
+    """
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValueError(f"attempt must be an integer >= 1, not {attempt!r}")
+    if not base > 0:
+        raise ValueError(f"base must be a positive number of seconds, not {base!r}")
+    if not cap > 0:
+        raise ValueError(f"cap must be a positive number of seconds, not {cap!r}")
+    draw = rng()
+    if not 0.0 <= draw <= 1.0:
+        raise ValueError(f"rng must return a number in [0, 1], it returned {draw!r}")
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 1000))
+    return draw * ceiling
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """The limits a route is under.
+
+    ``group`` names its floating-window bucket (with ``max_tokens`` per ``window`` seconds);
+    ``None`` puts it under the error limit instead. ``per_minute`` adds a hidden limit on
+    request starts per minute and owner.
+    """
+
+    group: str | None = None
+    max_tokens: int | None = None
+    window: float | None = None
+    per_minute: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.group is None:
+            if self.max_tokens is not None or self.window is not None:
+                raise ValueError(
+                    "RouteLimit without a group is under the error limit and takes no "
+                    f"max_tokens or window (got max_tokens={self.max_tokens!r}, "
+                    f"window={self.window!r})"
+                )
+        else:
+            if not isinstance(self.group, str) or not self.group:
+                raise ValueError(f"group must be a non-empty string or None, not {self.group!r}")
+            if not _is_positive_int(self.max_tokens):
+                raise ValueError(
+                    f"rate-limit group {self.group!r} needs max_tokens, a positive integer, "
+                    f"not {self.max_tokens!r}"
+                )
+            window = self.window
+            if isinstance(window, bool) or not isinstance(window, int | float) or not window > 0:
+                raise ValueError(
+                    f"rate-limit group {self.group!r} needs window, a positive number of "
+                    f"seconds, not {window!r}"
+                )
+            object.__setattr__(self, "window", float(window))
+        if self.per_minute is not None and not _is_positive_int(self.per_minute):
+            raise ValueError(
+                f"per_minute must be a positive integer or None, not {self.per_minute!r}"
+            )
+
+    @classmethod
+    def from_spec(
+        cls, x_rate_limit: Mapping[str, Any] | None, *, per_minute: int | None = None
+    ) -> RouteLimit:
+        """The limits of an operation from its ``x-rate-limit`` extension (``None``: none)."""
+        if x_rate_limit is None:
+            return cls(per_minute=per_minute)
+        missing = [k for k in ("group", "max-tokens", "window-size") if k not in x_rate_limit]
+        if missing:
+            raise ValueError(
+                f"x-rate-limit {dict(x_rate_limit)!r} lacks {', '.join(missing)}; expected "
+                "{'group': ..., 'max-tokens': ..., 'window-size': '15m'}"
+            )
+        window = x_rate_limit["window-size"]
+        seconds = parse_window(window) if isinstance(window, str) else window
+        return cls(
+            group=x_rate_limit["group"],
+            max_tokens=x_rate_limit["max-tokens"],
+            window=seconds,
+            per_minute=per_minute,
+        )
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A request must wait ``seconds`` before asking again; ``reason`` says why in words."""
+
+    seconds: float
+    kind: WaitKind
+    reason: str
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Bucket:
+    """What one owner spent in one floating-window group, as ESI will count it."""
+
+    spent: deque[tuple[float, int]] = field(default_factory=deque)
+    spent_total: int = 0
+    pending: deque[float] = field(default_factory=deque)
+    blocked_until: float = -math.inf
+
+    def expire(self, now: float, window: float) -> None:
+        while self.spent and self.spent[0][0] + window <= now:
+            self.spent_total -= self.spent.popleft()[1]
+        while self.pending and self.pending[0] + window <= now:
+            self.pending.popleft()
+
+    def used(self) -> int:
+        return self.spent_total + _RESERVATION * len(self.pending)
+
+    def spend(self, now: float, tokens: int) -> None:
+        if tokens > 0:
+            self.spent.append((now, tokens))
+            self.spent_total += tokens
+
+    def returns(self, window: float) -> Iterator[tuple[float, int]]:
+        """(time, tokens) of every coming return of tokens, earliest first."""
+        reservations = ((t, _RESERVATION) for t in self.pending)
+        for t, tokens in heapq.merge(self.spent, reservations):
+            yield t + window, tokens
+
+
+@dataclass
+class _Starts:
+    """Request starts of one owner on hidden-limited routes."""
+
+    times: deque[float] = field(default_factory=deque)
+    blocked_until: float = -math.inf
+
+    def expire(self, now: float) -> None:
+        while self.times and self.times[0] + HIDDEN_WINDOW <= now:
+            self.times.popleft()
+
+
+class Limiter:
+    """Every limit of one client, shared by its threads.
+
+    ``error_margin`` errors of the error budget and ``token_margin`` tokens of each bucket
+    are left unused, as room for answers still in flight and for clock differences.
+    ``hidden_limits_per_minute`` caps every hidden limit below the route's own figure, for
+    users who share their IP address with other programs.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        error_margin: int = 5,
+        token_margin: int = 2,
+        hidden_limits_per_minute: int | None = None,
+    ) -> None:
+        if isinstance(error_margin, bool) or not isinstance(error_margin, int):
+            raise ValueError(f"error_margin must be an integer, not {error_margin!r}")
+        if not 0 <= error_margin < ERROR_LIMIT:
+            raise ValueError(f"error_margin must be between 0 and {ERROR_LIMIT - 1}")
+        if isinstance(token_margin, bool) or not isinstance(token_margin, int) or token_margin < 0:
+            raise ValueError(f"token_margin must be an integer >= 0, not {token_margin!r}")
+        if hidden_limits_per_minute is not None and not _is_positive_int(hidden_limits_per_minute):
+            raise ValueError(
+                "hidden_limits_per_minute must be a positive integer or None, "
+                f"not {hidden_limits_per_minute!r}"
+            )
+        self._clock = clock
+        self._error_margin = error_margin
+        self._token_margin = token_margin
+        self._hidden_cap = hidden_limits_per_minute
+        self._lock = threading.Lock()
+        self._error_remain = ERROR_LIMIT
+        self._error_reset_at: float | None = None
+        self._error_reset_guessed = False
+        self._error_in_flight = 0
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._learned: dict[str, tuple[int, float]] = {}
+        self._starts: dict[str, _Starts] = {}
+
+    # -- the three calls of the HTTP layer -------------------------------------------------
+
+    def acquire(self, route: RouteLimit, owner: str) -> Wait | None:
+        """Reserve room for one request now (``None``), or say how long to wait first."""
+        _check_call(route, owner)
+        with self._lock:
+            now = self._clock()
+            self._roll_error_window(now)
+            waits = [
+                self._error_wait(now) if route.group is None else self._error_block_wait(now),
+                self._bucket_wait(route, owner, now) if route.group is not None else None,
+                self._hidden_wait(route, owner, now) if route.per_minute is not None else None,
+            ]
+            longest = max((w for w in waits if w is not None), key=_seconds, default=None)
+            if longest is not None:
+                return longest
+            if route.group is None:
+                self._error_in_flight += 1
+            else:
+                self._bucket(route.group, owner).pending.append(now)
+            if route.per_minute is not None:
+                self._owner_starts(owner).times.append(now)
+            return None
+
+    def release(self, route: RouteLimit, owner: str) -> None:
+        """Give back the reservation of a request that got no answer.
+
+        The start stays counted against a hidden limit: the request may have reached ESI.
+        """
+        _check_call(route, owner)
+        with self._lock:
+            if route.group is None:
+                self._error_in_flight = max(0, self._error_in_flight - 1)
+            else:
+                bucket = self._buckets.get((route.group, owner))
+                if bucket is not None and bucket.pending:
+                    bucket.pending.popleft()
+
+    def record(
+        self, route: RouteLimit, owner: str, status: int, headers: Mapping[str, str]
+    ) -> Wait | None:
+        """Learn from ESI's answer; a :class:`Wait` before retrying a 420 or 429, else ``None``."""
+        _check_call(route, owner)
+        _check_status(status)
+        lower = {str(k).lower(): str(v) for k, v in headers.items()}
+        with self._lock:
+            now = self._clock()
+            self._roll_error_window(now)
+            if route.group is None:
+                self._error_in_flight = max(0, self._error_in_flight - 1)
+            else:
+                self._settle_bucket(route, route.group, owner, status, lower, now)
+            self._learn_error_limit(route, status, lower, now)
+            if status == 420:
+                return self._on_420(lower, now)
+            if status == 429:
+                return self._on_429(route, owner, lower, now)
+            return None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state of every ledger now, as plain data (for ``df.attrs`` and error messages)."""
+        with self._lock:
+            now = self._clock()
+            self._roll_error_window(now)
+            groups = []
+            for (group, owner), bucket in sorted(self._buckets.items()):
+                max_tokens, window = self._learned.get(group, (0, 0.0))
+                bucket.expire(now, window)
+                groups.append(
+                    {
+                        "group": group,
+                        "owner": owner,
+                        "max_tokens": max_tokens,
+                        "window": window,
+                        "used": bucket.used(),
+                        "remaining": max(0, max_tokens - bucket.used()),
+                        "in_flight": len(bucket.pending),
+                        "blocked_for": max(0.0, bucket.blocked_until - now),
+                    }
+                )
+            hidden = []
+            for owner, starts in sorted(self._starts.items()):
+                starts.expire(now)
+                hidden.append(
+                    {
+                        "owner": owner,
+                        "window": HIDDEN_WINDOW,
+                        "starts": len(starts.times),
+                        "blocked_for": max(0.0, starts.blocked_until - now),
+                    }
+                )
+            return {
+                "error_limit": self._error_state(now),
+                "groups": groups,
+                "hidden": hidden,
+            }
+
+    # -- error limit ------------------------------------------------------------------------
+
+    def _roll_error_window(self, now: float) -> None:
+        if self._error_reset_at is not None and now >= self._error_reset_at:
+            self._error_remain = ERROR_LIMIT
+            self._error_reset_at = None
+            self._error_reset_guessed = False
+
+    def _error_state(self, now: float) -> dict[str, Any]:
+        reset = self._error_reset_at
+        return {
+            "limit": ERROR_LIMIT,
+            "remain": self._error_remain,
+            "in_flight": self._error_in_flight,
+            "margin": self._error_margin,
+            "reset_in": None if reset is None else max(0.0, reset - now),
+        }
+
+    def _error_wait(self, now: float) -> Wait | None:
+        """Pause while the errors left could all be spent by requests already in flight."""
+        remain, in_flight = self._error_remain, self._error_in_flight
+        if remain - in_flight > self._error_margin:
+            return None
+        reset = self._error_reset_at
+        if remain > self._error_margin:
+            seconds = _IN_FLIGHT_POLL if reset is None else min(_IN_FLIGHT_POLL, reset - now)
+            reason = (
+                f"ESI error limit: {remain} of {ERROR_LIMIT} errors left and {in_flight} "
+                f"requests in flight; waiting {seconds:.1f} s for them to finish"
+            )
+        else:
+            # A spent budget always has a known reset: headers, a 420 or a local count set it.
+            seconds = (reset if reset is not None else now + ERROR_WINDOW) - now
+            reason = (
+                f"ESI error limit: {remain} of {ERROR_LIMIT} errors left ({in_flight} requests "
+                f"in flight, margin {self._error_margin}); waiting {seconds:.1f} s for the "
+                "window to reset"
+            )
+        return Wait(seconds, "error-limit", reason, self._error_state(now) | {"wait": seconds})
+
+    def _error_block_wait(self, now: float) -> Wait | None:
+        """Routes with a group answer 420 too once the error budget is spent."""
+        if self._error_remain > 0 or self._error_reset_at is None:
+            return None
+        seconds = self._error_reset_at - now
+        reason = (
+            f"ESI error limit exhausted: every route answers 420 until the window resets; "
+            f"waiting {seconds:.1f} s"
+        )
+        return Wait(seconds, "error-limit", reason, self._error_state(now) | {"wait": seconds})
+
+    def _learn_error_limit(
+        self, route: RouteLimit, status: int, headers: Mapping[str, str], now: float
+    ) -> None:
+        remain = _int_header(headers, "x-esi-error-limit-remain")
+        reset = _float_header(headers, "x-esi-error-limit-reset")
+        if remain is not None and reset is not None:
+            reset_at = now + max(0.0, reset)
+            current = self._error_reset_at
+            if current is None or self._error_reset_guessed or reset_at > current + _SAME_WINDOW:
+                self._error_remain, self._error_reset_at = remain, reset_at
+                self._error_reset_guessed = False
+            else:
+                # Answers of one window may arrive out of order: the lowest count is the newest.
+                self._error_remain = min(self._error_remain, remain)
+                self._error_reset_at = max(current, reset_at)
+        elif route.group is None and not 200 <= status < 400:
+            self._error_remain = max(0, self._error_remain - 1)
+            if self._error_reset_at is None:
+                self._error_reset_at = now + ERROR_WINDOW
+                self._error_reset_guessed = True
+
+    def _on_420(self, headers: Mapping[str, str], now: float) -> Wait:
+        reset = _float_header(headers, "x-esi-error-limit-reset")
+        seconds = ERROR_WINDOW if reset is None else max(0.0, reset)
+        self._error_remain = 0
+        self._error_reset_at = now + seconds
+        self._error_reset_guessed = reset is None
+        said = "" if reset is not None else f" (no reset given; assuming {ERROR_WINDOW:.0f} s)"
+        reason = (
+            f"ESI error limit exhausted (HTTP 420){said}; waiting {seconds:.1f} s for the "
+            "window to reset"
+        )
+        return Wait(seconds, "error-limit", reason, self._error_state(now) | {"status": 420})
+
+    # -- floating-window groups -------------------------------------------------------------
+
+    def _limits(self, route: RouteLimit, group: str) -> tuple[int, float]:
+        if group not in self._learned:
+            assert route.max_tokens is not None and route.window is not None
+            self._learned[group] = (route.max_tokens, route.window)
+        return self._learned[group]
+
+    def _bucket(self, group: str, owner: str) -> _Bucket:
+        return self._buckets.setdefault((group, owner), _Bucket())
+
+    def _bucket_wait(self, route: RouteLimit, owner: str, now: float) -> Wait | None:
+        group = route.group
+        assert group is not None
+        max_tokens, window = self._limits(route, group)
+        bucket = self._bucket(group, owner)
+        bucket.expire(now, window)
+        used = bucket.used()
+        state = {
+            "group": group,
+            "owner": owner,
+            "max_tokens": max_tokens,
+            "window": window,
+            "used": used,
+            "remaining": max(0, max_tokens - used),
+            "in_flight": len(bucket.pending),
+        }
+        if now < bucket.blocked_until:
+            seconds = bucket.blocked_until - now
+            reason = (
+                f"ESI rate-limit group {group}: answered 429 earlier; waiting {seconds:.1f} s "
+                "more as Retry-After asked"
+            )
+            return Wait(seconds, "rate-limit", reason, state | {"wait": seconds})
+        capacity = max(max_tokens - self._token_margin, _RESERVATION)
+        excess = used + _RESERVATION - capacity
+        if excess <= 0:
+            return None
+        freed = 0
+        seconds = window
+        for back_at, tokens in bucket.returns(window):
+            freed += tokens
+            if freed >= excess:
+                seconds = back_at - now
+                break
+        reason = (
+            f"ESI rate-limit group {group}: {max(0, max_tokens - used)} of {max_tokens} tokens "
+            f"left; waiting {seconds:.1f} s"
+        )
+        return Wait(seconds, "rate-limit", reason, state | {"wait": seconds})
+
+    def _settle_bucket(
+        self,
+        route: RouteLimit,
+        group: str,
+        owner: str,
+        status: int,
+        headers: Mapping[str, str],
+        now: float,
+    ) -> None:
+        """Replace the reservation by what the answer cost, and believe ESI's own count."""
+        said_group = headers.get("x-ratelimit-group")
+        mine = said_group is None or said_group.strip() == group
+        limit = headers.get("x-ratelimit-limit")
+        if mine and limit is not None:
+            with contextlib.suppress(ValueError):
+                self._learned[group] = parse_rate_limit(limit)
+        max_tokens, window = self._limits(route, group)
+        bucket = self._bucket(group, owner)
+        bucket.expire(now, window)
+        if bucket.pending:
+            bucket.pending.popleft()
+        cost = _int_header(headers, "x-ratelimit-used") if mine else None
+        bucket.spend(now, token_cost(status) if cost is None else cost)
+        remaining = _int_header(headers, "x-ratelimit-remaining") if mine else None
+        if remaining is not None and status != 429:
+            believed = max_tokens - bucket.used()
+            if remaining < believed:
+                # Someone else spends from the same bucket (another program, another machine).
+                bucket.spend(now, believed - max(0, remaining))
+
+    def _on_429(
+        self, route: RouteLimit, owner: str, headers: Mapping[str, str], now: float
+    ) -> Wait:
+        retry = _retry_after(headers)
+        seconds = DEFAULT_RETRY_AFTER if retry is None else retry
+        if route.group is not None:
+            bucket = self._bucket(route.group, owner)
+            bucket.blocked_until = max(bucket.blocked_until, now + seconds)
+            where = f"ESI rate-limit group {route.group}"
+        else:
+            where = "ESI (a limit without rate-limit headers)"
+        if route.per_minute is not None:
+            starts = self._owner_starts(owner)
+            starts.blocked_until = max(starts.blocked_until, now + seconds)
+        how = "as Retry-After asks" if retry is not None else "(no Retry-After; the default)"
+        reason = f"{where} answered HTTP 429; retrying after {seconds:.1f} s {how}"
+        state = {"status": 429, "group": route.group, "owner": owner, "retry_after": seconds}
+        return Wait(seconds, "retry-after", reason, state)
+
+    # -- hidden limits ----------------------------------------------------------------------
+
+    def _owner_starts(self, owner: str) -> _Starts:
+        return self._starts.setdefault(owner, _Starts())
+
+    def _hidden_wait(self, route: RouteLimit, owner: str, now: float) -> Wait | None:
+        assert route.per_minute is not None
+        limit = route.per_minute
+        if self._hidden_cap is not None:
+            limit = min(limit, self._hidden_cap)
+        starts = self._owner_starts(owner)
+        starts.expire(now)
+        count = len(starts.times)
+        state = {"owner": owner, "per_minute": limit, "starts": count}
+        if now < starts.blocked_until:
+            seconds = starts.blocked_until - now
+            reason = f"ESI answered 429 on a route limited to {limit} requests per minute; "
+            reason += f"waiting {seconds:.1f} s more"
+            return Wait(seconds, "hidden-limit", reason, state | {"wait": seconds})
+        if count < limit:
+            return None
+        seconds = starts.times[count - limit] + HIDDEN_WINDOW - now
+        reason = (
+            f"ESI hidden limit of {limit} requests per minute: {count} started in the last "
+            f"{HIDDEN_WINDOW:.0f} s; waiting {seconds:.1f} s"
+        )
+        return Wait(seconds, "hidden-limit", reason, state | {"wait": seconds})
+
+
+def _seconds(wait: Wait) -> float:
+    return wait.seconds
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_status(status: int) -> None:
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise ValueError(f"status must be a final HTTP status code from 200 to 599, not {status!r}")
+
+
+def _check_call(route: RouteLimit, owner: str) -> None:
+    if not isinstance(route, RouteLimit):
+        raise TypeError(f"route must be a RouteLimit, not {type(route).__name__}")
+    if not isinstance(owner, str):
+        raise TypeError(f"owner must be a string (IP or application:character), not {owner!r}")
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    """An integer header, or ``None`` when absent or malformed (nothing to learn then)."""
+    try:
+        return int(headers[name].strip())
+    except (KeyError, ValueError):
+        return None
+
+
+def _float_header(headers: Mapping[str, str], name: str) -> float | None:
+    try:
+        value = float(headers[name].strip())
+    except (KeyError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds in ``Retry-After``: a number, or an HTTP date read against the ``Date`` header."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    seconds = _float_header(headers, "retry-after")
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        until = parsedate_to_datetime(value)
+        sent = parsedate_to_datetime(headers["date"])
+        return max(0.0, (until - sent).total_seconds())
+    except (KeyError, TypeError, ValueError):
+        return None
