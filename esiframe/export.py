@@ -1,0 +1,488 @@
+"""Parquet out: one file, or a hive-partitioned dataset that DuckDB, Polars, Dask and Spark read.
+
+``to_parquet(df, "orders.parquet")`` writes one file. With ``partition_cols=`` it writes a
+directory ``region_id=10000002/day=2026-08-04/part-<run>-0.parquet`` that grows by appends and
+daily re-runs (``existing="replace_partitions"`` rewrites only the partitions a frame covers, so
+re-running a job is idempotent).
+
+What survives a round trip through :func:`read_parquet`:
+
+- dtypes, through pandas' own ``b"pandas"`` schema metadata (nullable ``Int64``, ``str`` and
+  ``string``, tz-aware timestamps, dates, categories), list columns come back as Python lists;
+- partition columns keep their real type (``int64`` stays ``int64``, dates stay dates) because
+  the dataset's full schema is kept in a ``_common_metadata`` file next to the partitions, and
+  category partition columns get their categories back;
+- ``df.attrs``, as JSON (``default=str``, so timestamps come back as strings) under the
+  ``b"esiframe"`` key of every file's schema metadata. A dataset written by one run gives back
+  that run's ``attrs``; a dataset written by several runs (appends) gives
+  ``{"esi_runs": [attrs of each run, oldest first]}`` — only runs whose files were read count.
+
+Named index levels are written as columns; an unnamed index is positional and is not kept.
+Rows of a dataset come back grouped by partition, not in the order they were written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pathlib
+import uuid
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+__all__ = ["read_parquet", "to_parquet"]
+
+_META_KEY = b"esiframe"
+_FORMAT_VERSION = 1
+_COMMON_METADATA = "_common_metadata"
+_EXISTING = ("error", "append", "replace_partitions")
+_BACKENDS = ("numpy_nullable", "pyarrow")
+_COMPRESSIONS = ("none", "snappy", "gzip", "brotli", "lz4", "zstd")
+_JSON_SCALARS = (str, int, float, bool)
+_NULLABLE: dict[pa.DataType, Any] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+    pa.float32(): pd.Float32Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(),
+    pa.large_string(): pd.StringDtype(),
+}
+
+
+def to_parquet(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    partition_cols: Sequence[str] | None = None,
+    existing: Literal["error", "append", "replace_partitions"] = "error",
+    compression: str = "zstd",
+) -> pathlib.Path:
+    """Write ``df`` (with its ``attrs``) to a Parquet file, or to a hive-partitioned dataset.
+
+    Without ``partition_cols`` the frame goes to the single file ``path``. With them, ``path`` is
+    a directory of ``col=value`` partitions, readable by DuckDB
+    (``read_parquet('path/**/*.parquet', hive_partitioning=true)``), Polars, Dask and Spark.
+
+    ``existing`` says what to do when ``path`` already holds data:
+
+    - ``"error"`` (default): raise ``FileExistsError``;
+    - ``"append"``: add new files beside the old ones (datasets only);
+    - ``"replace_partitions"``: replace the file, or for a dataset delete only the partition
+      directories this frame has rows for and write it there.
+
+    Partition columns must be integers, strings, booleans, dates or categories of those, and
+    hold no nulls. Returns the path written.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"to_parquet expects a pandas DataFrame, got {type(df).__name__}")
+    if existing not in _EXISTING:
+        raise ValueError(f"existing={existing!r} is not allowed; use one of {_EXISTING}")
+    if not isinstance(compression, str) or compression.lower() not in _COMPRESSIONS:
+        raise ValueError(
+            f"compression={compression!r} is not supported; use one of {_COMPRESSIONS}"
+        )
+    target = pathlib.Path(path).expanduser()
+    try:
+        attrs = json.loads(json.dumps(df.attrs, default=str))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"df.attrs cannot be stored as JSON ({exc}); use string keys") from exc
+    frame = _with_named_index_as_columns(df).copy(deep=False)
+    frame.attrs = attrs
+    _check_column_names(frame)
+    cols = _check_partition_cols(frame, partition_cols)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if cols:
+        _check_partition_values(table, cols)
+    meta = _run_metadata(attrs, table, cols)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()}
+    )
+    if cols:
+        return _write_dataset(table, target, cols, existing, compression.lower(), meta["run_id"])
+    return _write_file(table, target, existing, compression.lower())
+
+
+def read_parquet(
+    path: str | os.PathLike[str],
+    *,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+) -> pd.DataFrame:
+    """Read a Parquet file or a hive-partitioned dataset directory back into a DataFrame.
+
+    ``filters`` is a ``pyarrow.dataset`` expression or the list-of-tuples form pandas and pyarrow
+    accept (``[("region_id", "=", 10000002)]``); partition filters skip whole directories.
+    ``dtype_backend="numpy_nullable"`` restores the dtypes the frame was written with (columns
+    written by other tools get nullable dtypes); ``"pyarrow"`` gives ``pd.ArrowDtype`` columns.
+    The frame has a RangeIndex and the ``attrs`` described in the module docstring.
+    """
+    if dtype_backend not in _BACKENDS:
+        raise ValueError(f"dtype_backend={dtype_backend!r} is not allowed; use one of {_BACKENDS}")
+    source = pathlib.Path(path).expanduser()
+    if not source.exists():
+        raise FileNotFoundError(f"no Parquet file or dataset directory at {source}")
+    dataset, ours = _open(source)
+    wanted = _check_columns(columns, dataset.schema)
+    expression = _filter_expression(filters)
+    table = dataset.to_table(columns=wanted, filter=expression)
+    runs = _runs(dataset, expression)
+    if dtype_backend == "pyarrow":
+        out: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    else:
+        out = _to_nullable_pandas(table)
+        _restore_categories(out, runs)
+    out = _with_named_index_as_columns(out).reset_index(drop=True)
+    if runs or ours:
+        out.attrs = _attrs_from_runs(runs)
+    return out
+
+
+def _with_named_index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Move named index levels into columns; an unnamed index only numbers rows (dropped later)."""
+    named = [name for name in df.index.names if name is not None]
+    if not named:
+        return df
+    clash = sorted(str(name) for name in named if name in df.columns)
+    if clash:
+        raise ValueError(
+            f"index level(s) {clash} have the same name as a column; rename one, or drop the "
+            "index with df.reset_index(drop=True)"
+        )
+    return df.reset_index(level=named)
+
+
+def _check_column_names(df: pd.DataFrame) -> None:
+    bad = [repr(name) for name in df.columns if not isinstance(name, str)]
+    if bad:
+        raise ValueError(
+            f"Parquet column names must be strings; got {', '.join(bad)}. "
+            "Rename them, e.g. df.columns = df.columns.map(str)"
+        )
+    duplicated = sorted(set(df.columns[df.columns.duplicated()]))
+    if duplicated:
+        raise ValueError(f"column names must be unique; duplicated: {duplicated}")
+
+
+def _check_partition_cols(df: pd.DataFrame, partition_cols: Sequence[str] | None) -> list[str]:
+    if partition_cols is None:
+        return []
+    if isinstance(partition_cols, str) or not isinstance(partition_cols, Iterable):
+        raise TypeError(
+            f"partition_cols must be a list of column names such as ['region_id'], "
+            f"got {partition_cols!r}"
+        )
+    cols = list(partition_cols)
+    if not cols:
+        raise ValueError(
+            "partition_cols is empty; name at least one column, or pass None for a single file"
+        )
+    unknown = [c for c in cols if c not in df.columns]
+    if unknown:
+        raise ValueError(
+            f"partition_cols {unknown} are not columns of the frame; allowed: {list(df.columns)}"
+        )
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"partition_cols names a column twice: {cols}")
+    if len(cols) == len(df.columns):
+        raise ValueError(
+            "partition_cols uses every column; at least one column must stay in the files"
+        )
+    return cols
+
+
+def _partition_type_ok(typ: pa.DataType) -> bool:
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    return bool(
+        pa.types.is_integer(typ)
+        or pa.types.is_boolean(typ)
+        or pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_string_view(typ)
+        or pa.types.is_date(typ)
+    )
+
+
+def _check_partition_values(table: pa.Table, cols: list[str]) -> None:
+    for col in cols:
+        typ = table.schema.field(col).type
+        if not _partition_type_ok(typ):
+            raise ValueError(
+                f"partition column {col!r} has type {typ}; partition columns must be integers, "
+                "strings, booleans, dates or categories of those (for timestamps, partition by "
+                "a date column such as df['day'] = df['ts'].dt.date)"
+            )
+        nulls = table.column(col).null_count
+        if nulls:
+            raise ValueError(
+                f"partition column {col!r} has {nulls} null value(s); hive partitions cannot "
+                f"hold nulls, fill or drop them first (e.g. df.dropna(subset=[{col!r}]))"
+            )
+
+
+def _run_metadata(attrs: dict[str, Any], table: pa.Table, cols: list[str]) -> dict[str, Any]:
+    """The ``b"esiframe"`` record of one write: when, the frame's attrs, the partitioning, and
+    the categories of category columns (Parquet keeps only the values that occur in a file)."""
+    categories: dict[str, dict[str, Any]] = {}
+    for field in table.schema:
+        if pa.types.is_dictionary(field.type):
+            chunks = table.column(field.name).chunks
+            values = chunks[0].dictionary.to_pylist() if chunks else []
+            if all(isinstance(v, _JSON_SCALARS) for v in values):
+                categories[field.name] = {"categories": values, "ordered": field.type.ordered}
+    return {
+        "format": _FORMAT_VERSION,
+        "run_id": uuid.uuid4().hex,
+        "written_at": dt.datetime.now(dt.UTC).isoformat(),
+        "partition_cols": cols,
+        "categories": categories,
+        "attrs": attrs,
+    }
+
+
+def _write_file(
+    table: pa.Table, target: pathlib.Path, existing: str, compression: str
+) -> pathlib.Path:
+    if target.is_dir():
+        raise IsADirectoryError(
+            f"{target} is a directory; pass partition_cols=[...] to write a dataset there, "
+            "or give a file path"
+        )
+    if existing == "append":
+        raise ValueError(
+            "existing='append' needs partition_cols: a single Parquet file cannot be appended "
+            "to. Pass partition_cols=[...] to write a dataset, or existing='replace_partitions' "
+            "to replace the file"
+        )
+    if existing == "error" and target.exists():
+        raise FileExistsError(
+            f"{target} already exists; pass existing='replace_partitions' to replace it, or "
+            "write a dataset with partition_cols=[...] and existing='append' to add to one"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, partial, compression=compression)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _write_dataset(
+    table: pa.Table,
+    target: pathlib.Path,
+    cols: list[str],
+    existing: str,
+    compression: str,
+    run_id: str,
+) -> pathlib.Path:
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(
+            f"{target} is a file; a partitioned dataset needs a directory path "
+            "(or drop partition_cols to write a single file)"
+        )
+    has_data = target.is_dir() and any(target.iterdir())
+    if has_data and existing == "error":
+        raise FileExistsError(
+            f"{target} already holds data; pass existing='append' to add files, or "
+            "existing='replace_partitions' to replace the partitions this frame covers"
+        )
+    common = target / _COMMON_METADATA
+    stored = pq.read_schema(common) if has_data and common.is_file() else None
+    if stored is not None and _esiframe_meta(stored.metadata) is not None:
+        table = _conform(table, stored, cols)
+    fmt = ds.ParquetFileFormat()
+    partitions = table.group_by(cols).aggregate([]).num_rows
+    ds.write_dataset(
+        table.replace_schema_metadata(_without_partition_columns(table.schema.metadata, cols)),
+        target,
+        format=fmt,
+        partitioning=ds.partitioning(
+            pa.schema([table.schema.field(c) for c in cols]), flavor="hive"
+        ),
+        basename_template=f"part-{run_id}-{{i}}.parquet",
+        existing_data_behavior=(
+            "delete_matching" if existing == "replace_partitions" else "overwrite_or_ignore"
+        ),
+        file_options=fmt.make_write_options(compression=compression),
+        max_partitions=max(partitions, 1),
+    )
+    if not common.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        pq.write_metadata(table.schema, common)
+    return target
+
+
+def _without_partition_columns(metadata: dict[bytes, bytes], cols: list[str]) -> dict[bytes, bytes]:
+    """Schema metadata for the data files, whose pandas metadata must not describe the columns
+    that live in directory names (Dask rejects a category column it cannot find in a file)."""
+    pandas_meta = json.loads(metadata[b"pandas"])
+    pandas_meta["columns"] = [
+        c for c in pandas_meta["columns"] if c.get("field_name", c.get("name")) not in cols
+    ]
+    return {**metadata, b"pandas": json.dumps(pandas_meta).encode()}
+
+
+def _conform(table: pa.Table, stored: pa.Schema, cols: list[str]) -> pa.Table:
+    """Fit a frame to the dataset it is added to: same partitioning, same columns and types."""
+    written = (_esiframe_meta(stored.metadata) or {}).get("partition_cols")
+    if written != cols:
+        raise ValueError(
+            f"the dataset is partitioned by {written}, not {cols}; "
+            "use the same partition_cols or write to a new path"
+        )
+    missing = [n for n in stored.names if n not in table.schema.names]
+    extra = [n for n in table.schema.names if n not in stored.names]
+    if missing or extra:
+        raise ValueError(
+            f"the frame's columns differ from the dataset's: missing {missing}, extra {extra}; "
+            f"the dataset has {stored.names}"
+        )
+    table = table.select(stored.names)
+    if table.schema.equals(stored, check_metadata=False):
+        return table
+    target = pa.schema(list(stored), metadata=table.schema.metadata)
+    try:
+        return table.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        differ = [
+            f"{f.name}: {f.type} (dataset has {stored.field(f.name).type})"
+            for f in table.schema
+            if f.type != stored.field(f.name).type
+        ]
+        raise ValueError(
+            f"the frame's column types do not fit the dataset's: {'; '.join(differ)}"
+        ) from exc
+
+
+def _esiframe_meta(metadata: dict[bytes, bytes] | None) -> dict[str, Any] | None:
+    raw = (metadata or {}).get(_META_KEY)
+    if raw is None:
+        return None
+    meta = json.loads(raw)
+    return meta if isinstance(meta, dict) else None
+
+
+def _value_type(field: pa.Field) -> pa.Field:
+    """The field with a category (dictionary) type replaced by its value type."""
+    if pa.types.is_dictionary(field.type):
+        return pa.field(field.name, field.type.value_type, field.nullable)
+    return field
+
+
+def _open(source: pathlib.Path) -> tuple[ds.Dataset, bool]:
+    """Open a file or a dataset directory; also say whether esiframe wrote the dataset."""
+    if source.is_file():
+        return ds.dataset(source, format="parquet"), False
+    common = source / _COMMON_METADATA
+    stored = pq.read_schema(common) if common.is_file() else None
+    meta = None if stored is None else _esiframe_meta(stored.metadata)
+    if stored is None or meta is None:
+        dataset = ds.dataset(source, format="parquet", partitioning="hive")
+        if not dataset.files:
+            raise FileNotFoundError(f"{source} holds no Parquet files")
+        return dataset, False
+    cols = [c for c in meta.get("partition_cols", []) if c in stored.names]
+    partitioning = ds.partitioning(
+        pa.schema([_value_type(stored.field(c)) for c in cols]), flavor="hive"
+    )
+    schema = pa.schema([_value_type(f) for f in stored], metadata=stored.metadata)
+    dataset = ds.dataset(source, format="parquet", partitioning=partitioning, schema=schema)
+    return dataset, True
+
+
+def _check_columns(columns: Sequence[str] | None, schema: pa.Schema) -> list[str] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, str) or not isinstance(columns, Iterable):
+        raise TypeError(f"columns must be a list of column names, got {columns!r}")
+    wanted = list(columns)
+    unknown = [c for c in wanted if c not in schema.names]
+    if unknown:
+        raise ValueError(f"columns {unknown} are not in the data; available: {schema.names}")
+    return wanted
+
+
+def _filter_expression(filters: Any) -> ds.Expression | None:
+    if filters is None or isinstance(filters, ds.Expression):
+        return filters
+    try:
+        return pq.filters_to_expression(filters)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"filters={filters!r} is not understood; pass a pyarrow.dataset expression or "
+            "a list of (column, op, value) tuples such as [('region_id', '=', 10000002)]"
+        ) from exc
+
+
+def _runs(dataset: ds.Dataset, expression: ds.Expression | None) -> list[dict[str, Any]]:
+    """The ``b"esiframe"`` records of the writes whose files this read touches, oldest first."""
+    fragments: Iterable[Any] = (
+        dataset.get_fragments() if expression is None else dataset.get_fragments(expression)
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    for fragment in fragments:
+        meta = _esiframe_meta(fragment.physical_schema.metadata)
+        if meta is not None:
+            runs.setdefault(str(meta.get("run_id")), meta)
+    return sorted(runs.values(), key=lambda m: (str(m.get("written_at")), str(m.get("run_id"))))
+
+
+def _attrs_from_runs(runs: list[dict[str, Any]]) -> dict[Hashable | None, Any]:
+    if not runs:
+        return {}
+    if len(runs) == 1:
+        return dict(runs[0].get("attrs") or {})
+    return {"esi_runs": [run.get("attrs") or {} for run in runs]}
+
+
+def _to_nullable_pandas(table: pa.Table) -> pd.DataFrame:
+    """Columns written by pandas get their recorded dtypes; others get nullable dtypes."""
+    pandas_meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}"))
+    recorded = {c.get("field_name", c.get("name")) for c in pandas_meta.get("columns", [])}
+    out: pd.DataFrame = table.to_pandas()
+    for name in table.schema.names:
+        if name not in out.columns:
+            continue
+        typ = table.schema.field(name).type
+        if out[name].dtype == object and (pa.types.is_list(typ) or pa.types.is_large_list(typ)):
+            out[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=out.index)
+        elif name not in recorded:
+            column = table.column(name).to_pandas(types_mapper=_NULLABLE.get)
+            out[name] = column.set_axis(out.index)
+    return out
+
+
+def _restore_categories(out: pd.DataFrame, runs: list[dict[str, Any]]) -> None:
+    """Give category columns the categories they were written with, unobserved ones included.
+
+    Partition directories hold plain values and each file only the values it holds, so the
+    categories come from the runs' records (in first-seen order), then any other values read.
+    """
+    recorded: dict[str, tuple[dict[Any, None], bool]] = {}
+    for run in runs:
+        for name, spec in (run.get("categories") or {}).items():
+            known, _ = recorded.setdefault(name, ({}, bool(spec.get("ordered"))))
+            known.update(dict.fromkeys(spec.get("categories", [])))
+    for name, (known, ordered) in recorded.items():
+        if name not in out.columns:
+            continue
+        column = out[name]
+        values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column
+        categories = {**known, **dict.fromkeys(pd.unique(values.dropna()))}
+        out[name] = column.astype(pd.CategoricalDtype(list(categories), ordered=ordered))
