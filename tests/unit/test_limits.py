@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from fakeclock import FakeClock
 from requests.structures import CaseInsensitiveDict
 
 from esiframe.limits import (
@@ -33,19 +34,6 @@ SPEC = Path(__file__).parents[2] / "esiframe" / "data" / "openapi-2026-08-04.jso
 ERRORS = RouteLimit()
 HISTORY = RouteLimit(per_minute=300)
 OWNER = "203.0.113.7"
-
-
-class FakeClock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
