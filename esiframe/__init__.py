@@ -1,9 +1,105 @@
-"""esiframe: EVE Online's ESI web API as pandas DataFrames."""
+"""esiframe: EVE Online's ESI web API as pandas DataFrames.
+
+>>> import esiframe as ef
+>>> df = ef.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+
+One call walks every page, stays inside ESI's limits, caches by ``Expires``
+and returns a frame typed from the spec, with its metadata in
+``df.attrs["esi"]``. ``esiframe.sandbox`` is an offline ESI for tests and
+teaching.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import EsiError
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["EsiError", "__version__"]
+from .client import Client, Settings, configure, default_client, get
+from .errors import (
+    AuthError,
+    ClientError,
+    CompatibilityDateError,
+    EsiError,
+    EsiframeWarning,
+    EsiHTTPError,
+    InconsistentPagesError,
+    LoginRequired,
+    OperationNotFound,
+    ParameterError,
+    PartialResultError,
+    RateLimitedError,
+    ServerError,
+    TokenInvalid,
+)
+from .export import read_parquet, to_parquet
+from .frames import explode
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .auth import Login
+    from .catalog import Ops
+    from .operations import Operation
+
+__all__ = [
+    "AuthError",
+    "Client",
+    "ClientError",
+    "CompatibilityDateError",
+    "EsiError",
+    "EsiHTTPError",
+    "EsiframeWarning",
+    "InconsistentPagesError",
+    "LoginRequired",
+    "OperationNotFound",
+    "ParameterError",
+    "PartialResultError",
+    "RateLimitedError",
+    "ServerError",
+    "Settings",
+    "TokenInvalid",
+    "__version__",
+    "characters",
+    "configure",
+    "describe",
+    "explode",
+    "get",
+    "login",
+    "logout",
+    "names",
+    "ops",
+    "read_parquet",
+    "to_parquet",
+]
+
+
+def names(ids: Any) -> pd.DataFrame:
+    """id, name and category of EVE ids, on the default client (PostUniverseNames)."""
+    return default_client().names(ids)
+
+
+def describe(operation: str) -> Operation:
+    """An operation's parameters and facts; displays as a table in Jupyter."""
+    return default_client().operation(operation)
+
+
+def login(client_id: str | None = None, scopes: Any = (), **kwargs: Any) -> Login:
+    """Start an EVE SSO login on the default client; see :meth:`Client.login`."""
+    return default_client().login(client_id, scopes, **kwargs)
+
+
+def logout(character: str | int) -> None:
+    """Revoke and forget a character's tokens on the default client."""
+    default_client().logout(character)
+
+
+def characters() -> pd.DataFrame:
+    """The characters logged in on the default client."""
+    return default_client().characters()
+
+
+def __getattr__(name: str) -> Ops:
+    if name == "ops":
+        return default_client().ops
+    raise AttributeError(f"module 'esiframe' has no attribute {name!r}")

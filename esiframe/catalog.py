@@ -1,0 +1,102 @@
+"""Browsing operations in a notebook: ``client.ops.<tag>.<OperationId>(...)``.
+
+Tags become attributes (``client.ops.market``, ``client.ops.faction_warfare``)
+and operations callables with the operation's real signature, docstring and
+rich display, so TAB completion and ``?`` work in Jupyter.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+from typing import TYPE_CHECKING, Any
+
+from .operations import Operation
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["BoundOperation", "Ops", "TagGroup", "tag_attribute"]
+
+
+def tag_attribute(tag: str) -> str:
+    """``"Faction Warfare"`` -> ``"faction_warfare"``."""
+    return re.sub(r"\W+", "_", tag).strip("_").lower()
+
+
+class BoundOperation:
+    """An operation bound to a client; calling it is ``client.get(operation_id, ...)``."""
+
+    def __init__(self, client: Client, operation: Operation) -> None:
+        self._client = client
+        self.operation = operation
+        self.__name__ = operation.operation_id
+        self.__doc__ = operation.__doc__
+        self.__signature__: inspect.Signature = operation.__signature__
+
+    def __call__(self, **params: Any) -> Any:
+        return self._client.get(self.operation.operation_id, **params)
+
+    def __repr__(self) -> str:
+        return f"<{self.operation.signature}>"
+
+    def _repr_markdown_(self) -> str:
+        return self.operation._repr_markdown_()
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.operation.__doc__ or "") + "</pre>"
+
+
+class TagGroup:
+    """The operations of one tag."""
+
+    def __init__(self, client: Client, tag: str, operation_ids: list[str]) -> None:
+        self._client = client
+        self.tag = tag
+        self._ids = operation_ids
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._ids)
+
+    def __getattr__(self, name: str) -> BoundOperation:
+        if name.startswith("_") or name not in self._ids:
+            raise AttributeError(f"no operation {name!r} under tag {self.tag!r}; see dir()")
+        return BoundOperation(self._client, self._client.spec.operation(name))
+
+    def __iter__(self) -> Any:
+        return (getattr(self, op_id) for op_id in self._ids)
+
+    def __repr__(self) -> str:
+        return f"<{self.tag}: {', '.join(self._ids)}>"
+
+    def _repr_markdown_(self) -> str:
+        spec = self._client.spec
+        rows = [f"**{self.tag}**", "", "| operation | summary |", "|---|---|"]
+        rows += [f"| `{op_id}` | {spec.operation(op_id).summary} |" for op_id in self._ids]
+        return "\n".join(rows)
+
+
+class Ops:
+    """Every operation of the client's spec, grouped by tag."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._groups = {tag_attribute(tag): (tag, ids) for tag, ids in client.spec.by_tag().items()}
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._groups)
+
+    def __getattr__(self, name: str) -> TagGroup:
+        if name.startswith("_") or name not in self._groups:
+            raise AttributeError(f"no tag {name!r}; tags are: {', '.join(sorted(self._groups))}")
+        tag, ids = self._groups[name]
+        return TagGroup(self._client, tag, ids)
+
+    def __repr__(self) -> str:
+        return "<ESI operations by tag: " + ", ".join(sorted(self._groups)) + ">"
+
+    def _repr_markdown_(self) -> str:
+        rows = ["| tag | operations |", "|---|---|"]
+        rows += [f"| `{attr}` | {len(ids)} |" for attr, (_, ids) in sorted(self._groups.items())]
+        return "\n".join(rows)

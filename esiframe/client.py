@@ -1,0 +1,728 @@
+"""The esiframe client: settings plus the pipeline from an operation name to a DataFrame.
+
+``get(op, **params)`` binds and checks the parameters, walks every page of
+every fanned-out request concurrently within ESI's limits, and builds one
+typed frame with its metadata in ``df.attrs["esi"]``. Module-level
+:func:`get` and friends use a default client set up by :func:`configure` or
+environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from . import __version__
+from .errors import (
+    EsiError,
+    EsiframeWarning,
+    EsiHTTPError,
+    InconsistentPagesError,
+    ParameterError,
+    PartialResultError,
+    RateLimitedError,
+)
+from .frames import merge_languages, scalar_column_name, to_frame
+from .http import Clock, Response, Transport, WaitPolicy
+from .limits import RouteLimit, Wait
+from .operations import Call, Operation
+from .paging import Walk, walk
+from .progress import Progress, progress_enabled
+from .spec import BUNDLED_DATE, Spec, check_compatibility_date, load_spec
+
+if TYPE_CHECKING:
+    from .auth import Auth, Character, Login
+    from .catalog import Ops
+
+__all__ = ["Client", "Settings", "configure", "default_client", "get"]
+
+PROJECT_URL = "https://github.com/esiframe/esiframe"
+LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
+DtypeBackend = Literal["numpy_nullable", "pyarrow"]
+ErrorPolicy = Literal["raise", "skip"]
+
+
+def _env_bool(name: str) -> bool | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return value.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a :class:`Client` is configured with (see the README's settings table)."""
+
+    base_url: str = "https://esi.evetech.net"
+    sso_url: str = "https://login.eveonline.com"
+    compatibility_date: str = BUNDLED_DATE
+    cache: str | os.PathLike[str] | Literal[False] | None = None
+    language: str = "en"
+    tenant: str = "tranquility"
+    app_name: str | None = None
+    app_version: str | None = None
+    contact: str | None = None
+    url: str | None = None
+    max_workers: int = 8
+    timeout: float = 30.0
+    retries: int = 4
+    on_limit: WaitPolicy = "sleep"
+    errors: ErrorPolicy = "raise"
+    progress: bool | None = None
+    dtype_backend: DtypeBackend = "numpy_nullable"
+    spec: str | None = None
+    client_id: str | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then ``ESIFRAME_*`` environment variables, then ``overrides``."""
+        env: dict[str, Any] = {}
+        for name, var in _ENV.items():
+            if var in os.environ:
+                env[name] = os.environ[var]
+        if "max_workers" in env:
+            env["max_workers"] = int(env["max_workers"])
+        if "cache" in env and env["cache"].lower() in {"0", "false", "off", "none"}:
+            env["cache"] = False
+        _check_names(overrides)
+        settings = cls(**{**env, **overrides})
+        settings.check()
+        return settings
+
+    def updated(self, **overrides: Any) -> Settings:
+        """A copy with ``overrides`` applied and checked."""
+        _check_names(overrides)
+        settings = replace(self, **overrides)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        check_compatibility_date(self.compatibility_date)
+        _check_choice("language", self.language, LANGUAGES)
+        _check_choice("on_limit", self.on_limit, ("sleep", "raise"))
+        _check_choice("errors", self.errors, ("raise", "skip"))
+        _check_choice("dtype_backend", self.dtype_backend, ("numpy_nullable", "pyarrow"))
+        if not isinstance(self.max_workers, int) or self.max_workers < 1:
+            raise ParameterError(
+                f"max_workers must be a positive integer, got {self.max_workers!r}"
+            )
+        if self.timeout <= 0:
+            raise ParameterError(f"timeout must be positive, got {self.timeout!r}")
+
+    @property
+    def user_agent(self) -> str:
+        """``App/1.2 (contact; +url) esiframe/0.1.0 (+project url)``, as ESI asks (FACTS 7)."""
+        ours = f"esiframe/{__version__} (+{PROJECT_URL})"
+        if not self.app_name:
+            details = "; ".join(
+                x for x in (self.contact, f"+{self.url}" if self.url else None) if x
+            )
+            return f"{ours} ({details})" if details else ours
+        app = f"{self.app_name}/{self.app_version}" if self.app_version else self.app_name
+        details = "; ".join(x for x in (self.contact, f"+{self.url}" if self.url else None) if x)
+        return f"{app} ({details}) {ours}" if details else f"{app} {ours}"
+
+    @property
+    def cache_dir(self) -> Path | None:
+        if self.cache is False:
+            return None
+        if self.cache is None:
+            import platformdirs
+
+            return Path(platformdirs.user_cache_dir("esiframe"))
+        return Path(self.cache)
+
+
+_ENV = {
+    "base_url": "ESIFRAME_BASE_URL",
+    "sso_url": "ESIFRAME_SSO_URL",
+    "compatibility_date": "ESIFRAME_COMPATIBILITY_DATE",
+    "cache": "ESIFRAME_CACHE_DIR",
+    "language": "ESIFRAME_LANGUAGE",
+    "tenant": "ESIFRAME_TENANT",
+    "app_name": "ESIFRAME_APP_NAME",
+    "app_version": "ESIFRAME_APP_VERSION",
+    "contact": "ESIFRAME_CONTACT",
+    "max_workers": "ESIFRAME_MAX_WORKERS",
+    "spec": "ESIFRAME_SPEC",
+    "client_id": "ESIFRAME_CLIENT_ID",
+}
+
+
+def _check_names(overrides: Mapping[str, Any]) -> None:
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ParameterError(
+            f"unknown setting(s) {', '.join(unknown)}; settings are: {', '.join(sorted(known))}"
+        )
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    if value not in allowed:
+        raise ParameterError(
+            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}"
+        )
+
+
+@dataclass
+class _Job:
+    call: Call
+    language: str
+    result: Walk | None = None
+    error: EsiError | None = None
+    responses: list[Response] = field(default_factory=list)
+
+
+class Client:
+    """An ESI client: settings, a cached HTTP transport, limits, and the SSO tokens.
+
+    >>> client = Client(app_name="MyNotebook", contact="me@example.com")
+    >>> df = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    """
+
+    _warned_contact = False
+
+    def __init__(
+        self, settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any
+    ) -> None:
+        if settings is None:
+            self.settings = Settings.from_env(**overrides)
+        else:
+            self.settings = settings.updated(**overrides)
+        self.clock = clock
+        self._lock = threading.Lock()
+        if not self.settings.contact and not Client._warned_contact:
+            Client._warned_contact = True
+            warnings.warn(
+                "esiframe: no contact given; ESI asks every client to identify itself. "
+                "Pass Client(app_name=..., contact='you@example.com') or set ESIFRAME_CONTACT.",
+                EsiframeWarning,
+                stacklevel=2,
+            )
+
+    # -- lazily built parts -------------------------------------------------------------
+
+    @cached_property
+    def spec(self) -> Spec:
+        """The spec for this client's compatibility date."""
+        return load_spec(
+            self.settings.compatibility_date, path=self.settings.spec, fetch=self._fetch_spec
+        )
+
+    @cached_property
+    def transport(self) -> Transport:
+        return Transport(
+            self.settings.base_url,
+            headers={"User-Agent": self.settings.user_agent},
+            cache=self.settings.cache_dir,
+            timeout=self.settings.timeout,
+            max_workers=self.settings.max_workers,
+            retries=self.settings.retries,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def auth(self) -> Auth:
+        from .auth import Auth, TokenStore
+
+        return Auth(sso_url=self.settings.sso_url, session=self.transport.plain, store=TokenStore())
+
+    @cached_property
+    def ops(self) -> Ops:
+        """Every operation, grouped by tag: ``client.ops.market.GetMarketsRegionIdHistory(...)``."""
+        from .catalog import Ops
+
+        return Ops(self)
+
+    def _fetch_spec(self, date: str) -> Mapping[str, Any]:
+        response = self.transport.send(
+            "GET",
+            "/meta/openapi.json",
+            route=RouteLimit(),
+            query={"compatibility_date": date},
+            headers={"X-Compatibility-Date": date},
+        )
+        if not isinstance(response.body, Mapping):
+            raise EsiError(f"ESI served no OpenAPI document for {date}")
+        return response.body
+
+    def close(self) -> None:
+        if "transport" in self.__dict__:
+            self.transport.close()
+
+    # -- the main job ---------------------------------------------------------------------
+
+    def operation(self, name: str) -> Operation:
+        """Look up an operation (exact, any case, or legacy snake_case id)."""
+        return self.spec.operation(name)
+
+    def get(
+        self,
+        operation: str,
+        /,
+        *,
+        pages: int | None = None,
+        language: str | None = None,
+        languages: Sequence[str] | None = None,
+        character: str | int | None = None,
+        token: str | None = None,
+        body: Any = None,
+        on_limit: WaitPolicy | None = None,
+        errors: ErrorPolicy | None = None,
+        raw: bool = False,
+        dtype_backend: DtypeBackend | None = None,
+        force_refresh: bool = False,
+        use_cache: bool = True,
+        if_modified_since: datetime | str | None = None,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> Any:
+        """All the data of one ESI operation as a typed DataFrame.
+
+        ``params`` are the operation's path and query parameters; a list for
+        a scalar parameter fans out (one request per value, the value as a
+        column). ``pages`` limits the walk to the first N pages. ``languages``
+        merges translated text of a localized operation as ``name_en``,
+        ``name_de``, ... ``raw=True`` returns the parsed JSON instead.
+        Everything is checked before the first request.
+        """
+        op = self.spec.operation(operation)
+        options = self._check_options(
+            op, pages, language, languages, on_limit, errors, dtype_backend, if_modified_since
+        )
+        if not op.read_only:
+            raise ParameterError(
+                f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
+                "Read-only POSTs are PostUniverseNames, PostUniverseIds, PostCharactersAffiliation."
+            )
+        headers_auth, owner, who = self._authorize(op, character, token, params)
+        calls = op.bind(params, body=body)
+        jobs = [_Job(call, lang) for lang in options["languages"] for call in calls]
+        self._run(op, jobs, options, headers_auth, owner, force_refresh, use_cache, progress)
+        failures = [self._failure(job) for job in jobs if job.error is not None]
+        if failures and len(jobs) == 1:
+            assert jobs[0].error is not None
+            raise jobs[0].error
+        if raw:
+            return self._raw(op, jobs)
+        frame = self._frame(op, [j for j in jobs if j.result is not None], options)
+        frame.attrs["esi"] = self._metadata(op, params, jobs, options, who, failures)
+        if failures and options["errors"] == "raise":
+            failed = "; ".join(
+                f"{f['params']} ({f['status']}: {f['error']})" for f in failures[:10]
+            )
+            more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
+            raise PartialResultError(
+                f"{len(failures)} of {len(jobs)} requests of {op.operation_id} failed: "
+                f"{failed}{more}. "
+                "The rows of the others are in .frame; errors='skip' returns them with the "
+                "failures listed in df.attrs['esi']['errors'].",
+                failures=failures,
+                frame=frame,
+            )
+        return frame
+
+    def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
+        """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
+        return self.get("PostUniverseNames", body=list(ids))  # type: ignore[no-any-return]
+
+    # -- login ----------------------------------------------------------------------------
+
+    def login(
+        self,
+        client_id: str | None = None,
+        scopes: Sequence[str] = (),
+        *,
+        callback_url: str = "http://127.0.0.1:8765/callback",
+        loopback: bool = True,
+    ) -> Login:
+        """Start an EVE SSO login (PKCE); never blocks. See :class:`esiframe.auth.Login`."""
+        client_id = client_id or self.settings.client_id
+        if not client_id:
+            raise ParameterError(
+                "login needs client_id= (the Client ID of your application on "
+                "developers.eveonline.com) or ESIFRAME_CLIENT_ID"
+            )
+        return self.auth.login(client_id, scopes, callback_url=callback_url, loopback=loopback)
+
+    def characters(self) -> pd.DataFrame:
+        """The logged-in characters: character_id, name, scopes, expires."""
+        return self.auth.characters()
+
+    def logout(self, character: str | int) -> None:
+        """Revoke and forget a character's tokens."""
+        self.auth.logout(character)
+
+    # -- pipeline pieces --------------------------------------------------------------------
+
+    def _check_options(
+        self,
+        op: Operation,
+        pages: int | None,
+        language: str | None,
+        languages: Sequence[str] | None,
+        on_limit: WaitPolicy | None,
+        errors: ErrorPolicy | None,
+        dtype_backend: DtypeBackend | None,
+        if_modified_since: datetime | str | None,
+    ) -> dict[str, Any]:
+        if pages is not None and (
+            isinstance(pages, bool) or not isinstance(pages, int) or pages < 1
+        ):
+            raise ParameterError(f"pages must be a positive integer or None (all), got {pages!r}")
+        if language is not None and languages is not None:
+            raise ParameterError("give language= or languages=, not both")
+        if isinstance(languages, str):
+            languages = [languages]
+        langs = list(dict.fromkeys(languages or [language or self.settings.language]))
+        for lang in langs:
+            _check_choice("language", lang, LANGUAGES)
+        if len(langs) > 1 and not op.localized:
+            raise ParameterError(
+                f"{op.operation_id} returns no translated text, so languages= does not apply; "
+                "localized operations are: " + ", ".join(o for o in _localized(self.spec))
+            )
+        on_limit = on_limit or self.settings.on_limit
+        errors = errors or self.settings.errors
+        backend = dtype_backend or self.settings.dtype_backend
+        _check_choice("on_limit", on_limit, ("sleep", "raise"))
+        _check_choice("errors", errors, ("raise", "skip"))
+        _check_choice("dtype_backend", backend, ("numpy_nullable", "pyarrow"))
+        ims = if_modified_since
+        if isinstance(ims, datetime):
+            if ims.tzinfo is None:
+                raise ParameterError("if_modified_since must be timezone-aware (UTC)")
+            ims = format_datetime(ims, usegmt=True)
+        return {
+            "pages": pages,
+            "languages": langs,
+            "on_limit": on_limit,
+            "errors": errors,
+            "dtype_backend": backend,
+            "if_modified_since": ims,
+        }
+
+    def _authorize(
+        self,
+        op: Operation,
+        character: str | int | None,
+        token: str | None,
+        params: dict[str, Any],
+    ) -> tuple[dict[str, str], str, Character | None]:
+        """The Authorization header, rate-limit owner and character (filled into params)."""
+        if op.scope is None:
+            if character is not None or token is not None:
+                raise ParameterError(f"{op.operation_id} is public; character=/token= do not apply")
+            return {}, "public", None
+        if token is not None:
+            from .http import cache_owner
+
+            header = {"Authorization": f"Bearer {token}"}
+            return header, cache_owner(header["Authorization"]), None
+        access, who = self.auth.access_token(
+            character=character, scope=op.scope, client_id=self.settings.client_id
+        )
+        if any(p.name == "character_id" for p in op.user_parameters):
+            params.setdefault("character_id", who.character_id)
+        return {"Authorization": f"Bearer {access}"}, f"character:{who.character_id}", who
+
+    def _run(
+        self,
+        op: Operation,
+        jobs: list[_Job],
+        options: Mapping[str, Any],
+        auth_header: Mapping[str, str],
+        owner: str,
+        force_refresh: bool,
+        use_cache: bool,
+        progress: bool | None,
+    ) -> None:
+        transport = self.transport
+        route = RouteLimit.from_spec(op.rate_limit, per_minute=op.hidden_per_minute)
+        stop = threading.Event()
+        enabled = progress_enabled(progress if progress is not None else self.settings.progress)
+        bar = Progress(op.operation_id, enabled=enabled, total=len(jobs))
+        base_headers = {
+            "X-Compatibility-Date": self.settings.compatibility_date,
+            "X-Tenant": self.settings.tenant,
+            **auth_header,
+        }
+        if options["if_modified_since"]:
+            base_headers["If-Modified-Since"] = options["if_modified_since"]
+
+        def on_wait(w: Wait) -> None:
+            bar.status(w.reason)
+
+        def fetch_for(job: _Job) -> Any:
+            headers = {**base_headers, "Accept-Language": job.language}
+
+            def fetch(call: Call, extra: Mapping[str, Any], refetch: bool) -> Response:
+                if stop.is_set():
+                    raise KeyboardInterrupt("esiframe call interrupted")
+                response = transport.send(
+                    op.method,
+                    call.path,
+                    route=route,
+                    owner=owner,
+                    query=_encode_query({**call.query, **extra}),
+                    headers=headers,
+                    body=call.body,
+                    on_limit=options["on_limit"],
+                    on_wait=on_wait,
+                    force_refresh=force_refresh or refetch,
+                    use_cache=use_cache,
+                    stop=stop,
+                )
+                job.responses.append(response)
+                bar.advance()
+                return response
+
+            return fetch
+
+        workers = self.settings.max_workers
+        with (
+            bar,
+            ThreadPoolExecutor(workers, thread_name_prefix="esiframe-page") as pages_pool,
+            ThreadPoolExecutor(workers, thread_name_prefix="esiframe-call") as calls_pool,
+        ):
+
+            def run(job: _Job) -> None:
+                try:
+                    job.result = walk(
+                        job.call,
+                        fetch_for(job),
+                        pages_pool,
+                        pages=options["pages"],
+                        on_total=lambda n: bar.add_total(n - 1),
+                    )
+                except RateLimitedError:
+                    raise  # on_limit="raise" stops the whole call, not one request
+                except (EsiHTTPError, InconsistentPagesError) as exc:
+                    job.error = exc
+
+            futures = [calls_pool.submit(run, job) for job in jobs]
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    future.result()
+                wait(futures)
+                for future in futures:
+                    future.result()
+            except BaseException:
+                stop.set()
+                for future in futures:
+                    future.cancel()
+                raise
+
+    @staticmethod
+    def _failure(job: _Job) -> dict[str, Any]:
+        error = job.error
+        return {
+            "params": dict(job.call.params),
+            "language": job.language,
+            "status": getattr(error, "status", None),
+            "error": str(error),
+        }
+
+    def _raw(self, op: Operation, jobs: list[_Job]) -> Any:
+        def one(job: _Job) -> Any:
+            assert job.result is not None
+            return job.result.body if job.result.body is not None else job.result.records
+
+        done = [job for job in jobs if job.result is not None]
+        if len(jobs) == 1:
+            return one(done[0])
+        return [
+            {"params": dict(job.call.params), "language": job.language, "data": one(job)}
+            for job in done
+        ]
+
+    def _frame(self, op: Operation, jobs: list[_Job], options: Mapping[str, Any]) -> pd.DataFrame:
+        per_language: dict[str, pd.DataFrame] = {}
+        record_schema: Mapping[str, Any] = {}
+        for lang in options["languages"]:
+            records: list[Any] = []
+            fanned: dict[str, Any] = {}
+            for job in (j for j in jobs if j.language == lang):
+                assert job.result is not None
+                rows, record_schema = _records(op, job.result)
+                for name, value in job.call.fanout.items():
+                    if name in record_schema.get("properties", {}):
+                        continue
+                    fanned[name] = next(p.schema for p in op.user_parameters if p.name == name)
+                    for row in rows:
+                        row[name] = value
+                records.extend(rows)
+            if not record_schema:
+                record_schema = _records(op, Walk([], [], None))[1]
+            if fanned:
+                record_schema = {
+                    **record_schema,
+                    "properties": {**fanned, **record_schema.get("properties", {})},
+                    "required": [*fanned, *record_schema.get("required", [])],
+                }
+            frame = to_frame(records, record_schema, dtype_backend=options["dtype_backend"])
+            if fanned:
+                frame = frame[[*fanned, *(c for c in frame.columns if c not in fanned)]]
+            per_language[lang] = frame
+        if len(per_language) == 1:
+            return next(iter(per_language.values()))
+        return merge_languages(per_language, record_schema)
+
+    def _metadata(
+        self,
+        op: Operation,
+        params: Mapping[str, Any],
+        jobs: list[_Job],
+        options: Mapping[str, Any],
+        who: Character | None,
+        failures: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        responses = []
+        for job in jobs:
+            for number, response in enumerate(job.responses, start=1):
+                responses.append(
+                    {
+                        "params": _jsonable(dict(job.call.params)),
+                        "language": job.language,
+                        "page": number,
+                        "status": response.status,
+                        "cache": response.cache,
+                        "expires": _http_date(response.headers.get("Expires")),
+                        "last_modified": _http_date(response.headers.get("Last-Modified")),
+                        "etag": response.headers.get("ETag"),
+                    }
+                )
+        expires = [r["expires"] for r in responses if r["expires"]]
+        modified = [r["last_modified"] for r in responses if r["last_modified"]]
+        etags = {r["etag"] for r in responses if r["etag"]}
+        counts = {
+            state: sum(r["cache"] == state for r in responses)
+            for state in ("cache", "revalidated", "fresh")
+        }
+        return {
+            "operation": op.operation_id,
+            "method": op.method,
+            "path": op.path,
+            "parameters": _jsonable(dict(params)),
+            "compatibility_date": self.settings.compatibility_date,
+            "languages": options["languages"],
+            "tenant": self.settings.tenant,
+            "character": who.character_id if who is not None else None,
+            "requests": len(jobs),
+            "pages": len(responses),
+            "expires": min(expires) if expires else None,
+            "last_modified": max(modified) if modified else None,
+            "etag": etags.pop() if len(etags) == 1 else None,
+            "cache": counts,
+            "responses": responses,
+            "errors": failures,
+        }
+
+
+def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]:
+    """The rows of one walk and the schema of one row (object-shaped)."""
+    schema = op.response_schema or {}
+    if op.pagination == "cursor":
+        name = next(
+            n
+            for n, p in schema.get("properties", {}).items()
+            if p.get("type") == "array" and n != "cursor"
+        )
+        return [dict(r) for r in result.records], schema["properties"][name].get("items", {})
+    if op.pagination is not None:
+        rows: list[Any] = result.records
+        item = schema.get("items", {})
+    elif schema.get("type") == "array":
+        rows = list(result.body or [])
+        item = schema.get("items", {})
+    elif schema.get("type") == "object" or "properties" in schema or "oneOf" in schema:
+        return ([dict(result.body)] if isinstance(result.body, Mapping) else []), schema
+    else:
+        name = op.path.rstrip("/").rsplit("/", 1)[-1]
+        return ([{name: result.body}] if result.body is not None else []), {
+            "type": "object",
+            "properties": {name: schema},
+            "required": [name],
+        }
+    if item.get("type") not in (None, "object") and "properties" not in item:
+        name = scalar_column_name(op.path)
+        return [{name: v} for v in rows], {
+            "type": "object",
+            "properties": {name: item},
+            "required": [name],
+        }
+    return [dict(r) for r in rows], item
+
+
+def _encode_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    encoded: dict[str, Any] = {}
+    for name, value in query.items():
+        if isinstance(value, bool):
+            encoded[name] = "true" if value else "false"
+        else:
+            encoded[name] = value
+    return encoded
+
+
+def _http_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError):
+        return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | range):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def _localized(spec: Spec) -> list[str]:
+    return [op.operation_id for op in spec if op.localized and op.read_only]
+
+
+_default: Client | None = None
+_default_lock = threading.Lock()
+
+
+def configure(**settings: Any) -> Client:
+    """Set up the default client used by :func:`esiframe.get` (settings as in :class:`Settings`)."""
+    global _default
+    with _default_lock:
+        if _default is not None:
+            _default.close()
+        _default = Client(Settings.from_env(**settings))
+        return _default
+
+
+def default_client() -> Client:
+    """The client behind the module-level functions, built from the environment on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Client(Settings.from_env())
+        return _default
+
+
+def get(operation: str, /, **kwargs: Any) -> Any:
+    """``Client.get`` on the default client; see :meth:`Client.get`."""
+    return default_client().get(operation, **kwargs)

@@ -1,0 +1,301 @@
+"""The one place that talks HTTP to ESI.
+
+:class:`Transport` owns a requests-cache ``CachedSession`` (SQLite, WAL)
+that honours ``Expires`` and revalidates with ``If-None-Match``, a plain
+session for the SSO, and the client's :class:`~esiframe.limits.Limiter`.
+:meth:`Transport.send` waits for the limits, retries faults with backoff,
+and turns error statuses into exceptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_cache import CachedSession
+from requests_cache.cache_keys import create_key
+
+from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
+from .limits import Limiter, RouteLimit, Wait, backoff
+
+__all__ = ["CacheState", "Clock", "Response", "Transport", "WaitPolicy", "cache_owner"]
+
+log = logging.getLogger("esiframe")
+
+CacheState = Literal["cache", "revalidated", "fresh", "uncached"]
+WaitPolicy = Literal["sleep", "raise"]
+_VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def _sleep(seconds: float, stop: threading.Event) -> bool:
+    return stop.wait(seconds)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Time as the limits see it: ``now()`` and an interruptible ``sleep(seconds, stop)``.
+
+    The default is real time; tests and simulations inject a fake one so
+    that waits of minutes take no time.
+    """
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float, threading.Event], bool] = _sleep
+
+
+@dataclass(frozen=True)
+class Response:
+    """One ESI answer, with what the cache made of it."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(repr=False)
+    url: str
+    cache: CacheState
+
+
+def cache_owner(authorization: str | None) -> str:
+    """Whose data a request reads, for cache keys: ``character:<id>`` or ``public``.
+
+    Read from the bearer JWT's ``sub`` claim without validating it: the key
+    only has to separate characters, and the token itself never enters it.
+    """
+    if not authorization or not authorization.startswith("Bearer "):
+        return "public"
+    try:
+        payload = authorization[7:].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return "character:" + str(claims["sub"]).rsplit(":", 1)[-1]
+    except (IndexError, ValueError, KeyError, TypeError):
+        return "bearer"
+
+
+def _cache_key(request: Any, **kwargs: Any) -> str:
+    owner = cache_owner(request.headers.get("Authorization"))
+    return create_key(request, **{**kwargs, "match_headers": list(_VARY)}) + "-" + owner
+
+
+class Transport:
+    """HTTP for one client: cached session, limits, retries.
+
+    ``cache`` is a directory for the SQLite file, or ``None`` for no cache.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str],
+        cache: Path | None,
+        timeout: float,
+        max_workers: int,
+        retries: int = 4,
+        clock: Clock | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.clock = clock or Clock()
+        self.limiter = Limiter(clock=self.clock.now)
+        self.cache_path = cache / "http_cache.sqlite" if cache else None
+        if self.cache_path is not None:
+            os.makedirs(self.cache_path.parent, exist_ok=True)
+            self.session: requests.Session = CachedSession(
+                str(self.cache_path),
+                backend="sqlite",
+                wal=True,
+                busy_timeout=30_000,
+                cache_control=True,
+                expire_after=0,
+                allowable_codes=(200,),
+                allowable_methods=("GET",),
+                key_fn=_cache_key,
+            )
+        else:
+            self.session = requests.Session()
+        self.plain = requests.Session()
+        for session in (self.session, self.plain):
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers.update(headers)
+
+    def close(self) -> None:
+        self.session.close()
+        self.plain.close()
+
+    def clear_cache(self) -> None:
+        if isinstance(self.session, CachedSession):
+            self.session.cache.clear()  # type: ignore[no-untyped-call]
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        route: RouteLimit,
+        owner: str = "public",
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        on_limit: WaitPolicy = "sleep",
+        on_wait: Callable[[Wait], None] | None = None,
+        force_refresh: bool = False,
+        use_cache: bool = True,
+        stop: threading.Event | None = None,
+    ) -> Response:
+        """Send one request within the limits; retry faults; raise for error statuses.
+
+        420 and 429 wait and resend (or raise ``RateLimitedError`` with
+        ``on_limit="raise"``); 5xx, timeouts and dropped connections are
+        retried with exponential backoff and jitter; other 4xx raise
+        ``ClientError`` at once (ESI charges for every retry of them).
+        Setting ``stop`` interrupts waits and retries promptly (Ctrl-C).
+        """
+        url = self.base_url + path
+        stop = stop or threading.Event()
+        attempt = 0
+        while True:
+            self._await_limits(route, owner, on_limit, on_wait, url, stop)
+            try:
+                raw = self._request(method, url, query, headers, body, force_refresh, use_cache)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self.limiter.release(route, owner)
+                attempt += 1
+                if attempt > self.retries:
+                    raise ServerError(
+                        f"{method} {url}: no answer after {attempt} attempts ({exc})",
+                        status=0,
+                        url=url,
+                    ) from exc
+                self._pause(
+                    backoff(attempt), f"connection failed ({exc.__class__.__name__})", on_wait, stop
+                )
+                continue
+            state = _cache_state(raw)
+            if state == "cache":
+                self.limiter.release(route, owner)
+            else:
+                status = 304 if state == "revalidated" else raw.status_code
+                retry = self.limiter.record(route, owner, status, raw.headers)
+                if retry is not None:
+                    self._wait(retry, on_limit, on_wait, url, raw, stop)
+                    continue
+            if raw.status_code < 400:
+                return Response(raw.status_code, _json(raw), raw.headers, url, state)
+            if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
+                attempt += 1
+                self._pause(backoff(attempt), f"ESI answered {raw.status_code}", on_wait, stop)
+                continue
+            raise _http_error(method, url, raw)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        body: Any,
+        force_refresh: bool,
+        use_cache: bool,
+    ) -> requests.Response:
+        kwargs: dict[str, Any] = {"params": query, "headers": headers, "timeout": self.timeout}
+        if body is not None:
+            kwargs["json"] = body
+        if isinstance(self.session, CachedSession):
+            if not use_cache:
+                with self.session.cache_disabled():
+                    return self.session.request(method, url, **kwargs)
+            return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
+        return self.session.request(method, url, **kwargs)
+
+    def _await_limits(
+        self,
+        route: RouteLimit,
+        owner: str,
+        on_limit: WaitPolicy,
+        on_wait: Callable[[Wait], None] | None,
+        url: str,
+        stop: threading.Event,
+    ) -> None:
+        while (wait := self.limiter.acquire(route, owner)) is not None:
+            self._wait(wait, on_limit, on_wait, url, None, stop)
+
+    def _wait(
+        self,
+        wait: Wait,
+        on_limit: WaitPolicy,
+        on_wait: Callable[[Wait], None] | None,
+        url: str,
+        raw: requests.Response | None,
+        stop: threading.Event,
+    ) -> None:
+        if on_limit == "raise":
+            raise RateLimitedError(
+                f"{wait.reason} (on_limit='raise')",
+                status=raw.status_code if raw is not None else 0,
+                state={"kind": wait.kind, "seconds": wait.seconds, **wait.state},
+                url=url,
+                headers=raw.headers if raw is not None else None,
+                body=_json(raw) if raw is not None else None,
+            )
+        self._pause(wait.seconds, wait.reason, on_wait, stop, wait)
+
+    def _pause(
+        self,
+        seconds: float,
+        reason: str,
+        on_wait: Callable[[Wait], None] | None,
+        stop: threading.Event,
+        wait: Wait | None = None,
+    ) -> None:
+        if seconds <= 0:
+            return
+        if wait is None:
+            wait = Wait(
+                seconds=seconds,
+                kind="retry-after",
+                reason=f"{reason}; retrying in {seconds:.1f} s",
+                state={},
+            )
+        log.info(wait.reason)
+        if on_wait is not None:
+            on_wait(wait)
+        if self.clock.sleep(seconds, stop):
+            raise KeyboardInterrupt("esiframe request interrupted")
+
+
+def _cache_state(raw: requests.Response) -> CacheState:
+    if not getattr(raw, "from_cache", None) and not hasattr(raw, "expires"):
+        return "uncached"
+    if getattr(raw, "revalidated", False):
+        return "revalidated"
+    return "cache" if getattr(raw, "from_cache", False) else "fresh"
+
+
+def _json(raw: requests.Response) -> Any:
+    if not raw.content:
+        return None
+    try:
+        return raw.json()
+    except ValueError:
+        return raw.text
+
+
+def _http_error(method: str, url: str, raw: requests.Response) -> EsiHTTPError:
+    body = _json(raw)
+    detail = body.get("error") if isinstance(body, dict) else body
+    message = f"{method} {url} -> {raw.status_code}: {detail}"
+    cls = ServerError if raw.status_code >= 500 else ClientError
+    return cls(message, status=raw.status_code, url=url, headers=raw.headers, body=body)

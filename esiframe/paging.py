@@ -1,0 +1,195 @@
+"""Walking ESI's three pagination styles into one list of records.
+
+- ``x-pages``: page 1 says ``X-Pages``; pages 2..N run concurrently. All pages
+  of one result must share one ``Last-Modified``; when ESI refreshed the data
+  mid-walk, the stale pages are fetched again (bounded), else
+  :class:`~esiframe.errors.InconsistentPagesError`.
+- ``cursor``: from the newest records, walk ``before`` until an empty page;
+  a record seen twice keeps its first (newer) copy (FACTS 3.2).
+- ``from_id``: newest first; ask again from the last id until only that
+  record comes back (FACTS 3.3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .errors import InconsistentPagesError
+from .http import Response
+from .operations import Call
+
+__all__ = ["Fetch", "Walk", "record_key", "walk"]
+
+#: fetch(call, extra query, force_refresh) -> Response
+Fetch = Callable[[Call, Mapping[str, Any], bool], Response]
+
+_MAX_REFETCH_ROUNDS = 3
+_CURSOR_LIMIT = 100
+
+
+@dataclass
+class Walk:
+    """The records of one call, and the responses they came from (in page order)."""
+
+    records: list[Any]
+    responses: list[Response] = field(default_factory=list)
+    body: Any = None
+
+
+def walk(
+    call: Call,
+    fetch: Fetch,
+    executor: Executor,
+    *,
+    pages: int | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> Walk:
+    """All records of ``call``; ``pages`` limits the walk to the first N pages/requests."""
+    style = call.operation.pagination
+    if style == "x-pages":
+        return _walk_x_pages(call, fetch, executor, pages, on_total)
+    if style == "cursor":
+        return _walk_cursor(call, fetch, pages)
+    if style == "from_id":
+        return _walk_from_id(call, fetch, pages)
+    response = fetch(call, {}, False)
+    return Walk([], [response], response.body)
+
+
+def _walk_x_pages(
+    call: Call,
+    fetch: Fetch,
+    executor: Executor,
+    limit: int | None,
+    on_total: Callable[[int], None] | None,
+) -> Walk:
+    for _ in range(_MAX_REFETCH_ROUNDS + 1):
+        first = fetch(call, {"page": 1}, False)
+        total = int(first.headers.get("X-Pages") or 1)
+        count = min(total, limit) if limit else total
+        if on_total is not None:
+            on_total(count)
+        rest = list(executor.map(lambda n: fetch(call, {"page": n}, False), range(2, count + 1)))
+        agreed = _agree(call, fetch, executor, [first, *rest])
+        if agreed is not None:
+            records = [r for response in agreed for r in (response.body or [])]
+            return Walk(records, agreed)
+    raise InconsistentPagesError(
+        f"{call.operation.operation_id} {call.params}: ESI changed the data during every one "
+        f"of {_MAX_REFETCH_ROUNDS + 1} walks; the pages never agreed on Last-Modified. "
+        "Try again later."
+    )
+
+
+def _agree(
+    call: Call, fetch: Fetch, executor: Executor, responses: list[Response]
+) -> list[Response] | None:
+    """Refetch stale pages until all share the newest Last-Modified.
+
+    Returns None when page 1 itself changed (the page count may have moved):
+    the caller then starts the walk again.
+    """
+    for _ in range(_MAX_REFETCH_ROUNDS):
+        stamps = [_last_modified(r) for r in responses]
+        newest = max(stamps)
+        stale = [i for i, stamp in enumerate(stamps) if stamp != newest]
+        if not stale:
+            return responses
+        if 0 in stale:
+            return None
+        fresh = executor.map(lambda i: fetch(call, {"page": i + 1}, True), stale)
+        for i, response in zip(stale, fresh, strict=True):
+            responses[i] = response
+    return None
+
+
+def _last_modified(response: Response) -> str:
+    value = response.headers.get("Last-Modified")
+    if not value:
+        return ""
+    try:
+        return parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError):
+        return value
+
+
+def record_key(record: Any, keys: Sequence[str]) -> str:
+    """The identity of a record for de-duplication: its id fields, else all of it."""
+    if isinstance(record, Mapping):
+        present = [record[k] for k in keys if k in record]
+        if present:
+            return json.dumps(present, default=str)
+    return json.dumps(record, sort_keys=True, default=str)
+
+
+def _id_fields(record_schema: Mapping[str, Any]) -> list[str]:
+    props = record_schema.get("properties", {})
+    if "id" in props:
+        return ["id"]
+    required = record_schema.get("required", [])
+    return [name for name in required if name.endswith("_id")][:1]
+
+
+def _cursor_field(schema: Mapping[str, Any]) -> str:
+    lists: list[str] = [
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if prop.get("type") == "array" and name != "cursor"
+    ]
+    if len(lists) != 1:
+        raise ValueError(f"cannot tell the record list of a cursor response among {lists}")
+    return lists[0]
+
+
+def _walk_cursor(call: Call, fetch: Fetch, limit: int | None) -> Walk:
+    schema = call.operation.response_schema or {}
+    name = _cursor_field(schema)
+    ids = _id_fields(schema["properties"][name].get("items", {}))
+    pages: list[list[Any]] = []
+    seen: set[str] = set()
+    responses: list[Response] = []
+    query: dict[str, Any] = {"limit": _CURSOR_LIMIT}
+    while limit is None or len(responses) < limit:
+        response = fetch(call, query, False)
+        responses.append(response)
+        batch = (response.body or {}).get(name) or []
+        if not batch:
+            break
+        fresh = []
+        for record in batch:
+            key = record_key(record, ids)
+            if key not in seen:  # walking backwards: keep the copy already stored
+                seen.add(key)
+                fresh.append(record)
+        pages.append(fresh)
+        before = ((response.body or {}).get("cursor") or {}).get("before")
+        if not before:
+            break
+        query = {"limit": _CURSOR_LIMIT, "before": before}
+    records = [r for page in reversed(pages) for r in page]  # oldest first, newest last
+    return Walk(records, responses)
+
+
+def _walk_from_id(call: Call, fetch: Fetch, limit: int | None) -> Walk:
+    schema = call.operation.response_schema or {}
+    ids = _id_fields(schema.get("items", {})) or ["transaction_id"]
+    key = ids[0]
+    records: list[Any] = []
+    seen: set[Any] = set()
+    responses: list[Response] = []
+    query: dict[str, Any] = {}
+    while limit is None or len(responses) < limit:
+        response = fetch(call, query, False)
+        responses.append(response)
+        new = [r for r in response.body or [] if r.get(key) not in seen]
+        if not new:
+            break
+        seen.update(r.get(key) for r in new)
+        records.extend(new)
+        query = {"from_id": new[-1][key]}
+    return Walk(records, responses)

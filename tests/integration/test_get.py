@@ -1,0 +1,381 @@
+"""esiframe.get against the sandbox: all pages, typed frames, caching, fan-out, bad input."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import esiframe as ef
+from esiframe.errors import (
+    InconsistentPagesError,
+    OperationNotFound,
+    ParameterError,
+    PartialResultError,
+)
+from esiframe.sandbox import Faults, SandboxLimits
+from esiframe.sandbox.data import Sizes
+from esiframe.spec import bundled_spec
+
+SPEC = bundled_spec()
+PUBLIC_GETS = [op.operation_id for op in SPEC if op.method == "GET" and op.scope is None]
+SMALL = Sizes(
+    page_size=50,
+    forge_order_pages=6,
+    region_order_pages=3,
+    history_days=30,
+    list_pages=2,
+    cursor_records=60,
+    wallet_transactions=120,
+)
+
+
+def _expected_columns(schema: Mapping[str, Any], prefix: str = "") -> dict[str, Mapping[str, Any]]:
+    """Column name -> the schema of its values, flattening nested objects as parent_child."""
+    props: dict[str, Any] = dict(schema.get("properties", {}))
+    for variant in schema.get("oneOf", []) + schema.get("anyOf", []):
+        props.update(variant.get("properties", {}))
+    columns: dict[str, Mapping[str, Any]] = {}
+    for name, prop in props.items():
+        if (prop.get("type") == "object" and "properties" in prop) or "oneOf" in prop:
+            columns.update(_expected_columns(prop, f"{prefix}{name}_"))
+        else:
+            columns[prefix + name] = prop
+    return columns
+
+
+def _dtype_fits(dtype: Any, prop: Mapping[str, Any]) -> bool:
+    kind, fmt = prop.get("type"), prop.get("format")
+    if kind == "integer":
+        return pd.api.types.is_integer_dtype(dtype)
+    if kind == "number":
+        return pd.api.types.is_float_dtype(dtype)
+    if kind == "boolean":
+        return pd.api.types.is_bool_dtype(dtype)
+    if kind == "string" and fmt == "date-time":
+        return isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"
+    if kind == "string" and fmt == "date":
+        return pd.api.types.is_datetime64_dtype(dtype)
+    if kind == "string" and "enum" in prop:
+        return isinstance(dtype, pd.CategoricalDtype)
+    if kind == "string":
+        return pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+    return pd.api.types.is_object_dtype(dtype)  # lists and free-form maps stay Python objects
+
+
+def _record_schema(op_id: str) -> tuple[Mapping[str, Any], str | None]:
+    op = SPEC.operation(op_id)
+    schema = op.response_schema or {}
+    if op.pagination == "cursor":
+        listed = next(
+            n for n, p in schema["properties"].items() if p.get("type") == "array" and n != "cursor"
+        )
+        return schema["properties"][listed]["items"], None
+    if schema.get("type") == "array":
+        item = schema["items"]
+        if item.get("type") != "object":
+            return item, ef.frames.scalar_column_name(op.path)
+        return item, None
+    if schema.get("type") in ("integer", "number"):
+        return schema, op.path.rsplit("/", 1)[-1]
+    return schema, None
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from esiframe.sandbox import Sandbox
+
+    with Sandbox(sizes=SMALL) as sb:
+        yield sb
+
+
+@pytest.mark.parametrize("op_id", PUBLIC_GETS)
+def test_every_public_get_gives_a_frame_typed_by_its_schema(op_id, sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    params = sandbox.dataset.example_params(op_id)
+    df = client.get(op_id, **params)
+    assert isinstance(df, pd.DataFrame)
+    assert isinstance(df.index, pd.RangeIndex)
+    schema, scalar = _record_schema(op_id)
+    if scalar is not None:
+        assert list(df.columns) == [scalar]
+        assert _dtype_fits(df[scalar].dtype, schema), (scalar, df[scalar].dtype)
+        return
+    for column, prop in _expected_columns(schema).items():
+        assert column in df.columns, (column, list(df.columns))
+        assert _dtype_fits(df[column].dtype, prop), (column, df[column].dtype, prop)
+    assert df.attrs["esi"]["operation"] == op_id
+
+
+def test_orders_walk_returns_exactly_the_sandbox_orders(esi_sandbox_factory, make_client):
+    sb = esi_sandbox_factory()  # default sizes: 300 pages of 1000 orders for The Forge
+    client = make_client(sb, cache=False)
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    params = {"region_id": "10000002", "order_type": "all"}
+    pages = sb.dataset.page_count("GetMarketsRegionIdOrders", params)
+    assert pages == 300
+    expected = [
+        o["order_id"]
+        for n in range(1, pages + 1)
+        for o in sb.dataset.page("GetMarketsRegionIdOrders", params, n)
+    ]
+    assert df["order_id"].tolist() == expected  # same orders, page order, none missing or doubled
+    assert df["order_id"].is_unique
+    meta = df.attrs["esi"]
+    assert meta["pages"] == 300
+    assert {r["last_modified"] for r in meta["responses"]} == {meta["last_modified"]}
+
+
+def test_a_refresh_mid_walk_gives_a_consistent_snapshot(esi_sandbox_factory, make_client):
+    sb = esi_sandbox_factory(sizes=SMALL, faults=Faults(refresh_after=3))
+    client = make_client(sb, cache=False, max_workers=2)
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert sb.generation == 1
+    params = {"region_id": "10000002", "order_type": "all"}
+    expected = [
+        o["order_id"]
+        for n in range(1, SMALL.forge_order_pages + 1)
+        for o in sb.dataset.page("GetMarketsRegionIdOrders", params, n, generation=1)
+    ]
+    assert df["order_id"].tolist() == expected
+    stamps = {r["last_modified"] for r in df.attrs["esi"]["responses"]} - {None}
+    assert len(stamps) >= 1
+    assert df.attrs["esi"]["last_modified"] == max(stamps)
+    assert sb.log.count(operation_id="GetMarketsRegionIdOrders") > SMALL.forge_order_pages
+
+
+def test_data_that_never_settles_raises_inconsistent_pages(esi_sandbox_factory, make_client):
+    sb = esi_sandbox_factory(sizes=SMALL, faults=Faults(refresh_every=2))
+    client = make_client(sb, cache=False, max_workers=1)
+    with pytest.raises(InconsistentPagesError, match="Last-Modified"):
+        client.get("GetMarketsRegionIdOrders", region_id=10000002)
+
+
+def test_pages_limits_the_walk(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    sandbox.log.clear()
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002, pages=2)
+    assert len(df) == 2 * SMALL.page_size
+    assert sandbox.log.count(operation_id="GetMarketsRegionIdOrders") == 2
+
+
+def test_repeat_within_expires_makes_no_request_then_revalidates(esi_sandbox_factory, make_client):
+    sb = esi_sandbox_factory(sizes=SMALL, limits=SandboxLimits(cache_seconds=1))
+    client = make_client(sb)
+    first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert first.attrs["esi"]["cache"]["fresh"] == SMALL.forge_order_pages
+    requests_before = len(sb.log)
+    again = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(sb.log) == requests_before  # served from the cache: zero requests
+    assert again.attrs["esi"]["cache"]["cache"] == SMALL.forge_order_pages
+    pd.testing.assert_frame_equal(first, again)
+    time.sleep(1.2)  # let ESI's Expires pass
+    later = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    new = sb.log.entries()[requests_before:]
+    assert [e.status for e in new] == [304] * SMALL.forge_order_pages
+    assert all(e.headers.get("If-None-Match") for e in new)
+    assert later.attrs["esi"]["cache"]["revalidated"] == SMALL.forge_order_pages
+    pd.testing.assert_frame_equal(first, later)
+
+
+def test_force_refresh_and_use_cache_false_ask_esi_again(sandbox, make_client):
+    client = make_client(sandbox)
+    client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    before = len(sandbox.log)
+    client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    assert len(sandbox.log) == before
+    client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, force_refresh=True)
+    client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, use_cache=False)
+    assert len(sandbox.log) == before + 2
+
+
+def test_cache_keys_follow_language(sandbox, make_client):
+    client = make_client(sandbox)
+    sandbox.log.clear()
+    en = client.get("GetUniverseTypesTypeId", type_id=35)
+    de = client.get("GetUniverseTypesTypeId", type_id=35, language="de")
+    assert (en["name"][0], de["name"][0]) == ("Pyerite", "Pyerit")
+    assert len(sandbox.log) == 2
+
+
+def test_every_request_identifies_itself(sandbox, make_client):
+    client = make_client(sandbox, cache=False, language="de")
+    sandbox.log.clear()
+    client.get("GetStatus")
+    (entry,) = sandbox.log.entries()
+    headers = {k.lower(): v for k, v in entry.headers.items()}
+    assert headers["x-compatibility-date"] == "2026-08-04"
+    assert headers["x-tenant"] == "tranquility"
+    assert headers["accept-language"] == "de"
+    assert headers["user-agent"].startswith("esiframe-tests (tests@example.com) esiframe/")
+
+
+def test_fan_out_adds_the_parameter_as_a_column(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    df = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=[34, 35, 36])
+    assert list(df.columns[:1]) == ["type_id"]
+    assert df["type_id"].value_counts().to_dict() == {
+        34: SMALL.history_days,
+        35: SMALL.history_days,
+        36: SMALL.history_days,
+    }
+    assert pd.api.types.is_integer_dtype(df["type_id"])
+
+
+def test_fan_out_failures_are_reported_not_lost(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    with pytest.raises(PartialResultError, match="999999999") as info:
+        client.get("GetUniverseTypesTypeId", type_id=[34, 999999999, 35])
+    assert info.value.frame["type_id"].tolist() == [34, 35]
+    assert [f["params"]["type_id"] for f in info.value.failures] == [999999999]
+    df = client.get("GetUniverseTypesTypeId", type_id=[34, 999999999, 35], errors="skip")
+    assert df["type_id"].tolist() == [34, 35]
+    (failure,) = df.attrs["esi"]["errors"]
+    assert failure["status"] == 404 and failure["params"]["type_id"] == 999999999
+
+
+def test_a_single_failing_request_raises_the_http_error(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    with pytest.raises(ef.ClientError) as info:
+        client.get("GetUniverseTypesTypeId", type_id=999999999)
+    assert info.value.status == 404
+    assert "error" in info.value.body
+
+
+def test_languages_merge_translated_columns(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    df = client.get("GetUniverseTypesTypeId", type_id=[34, 35], languages=["en", "de", "ko"])
+    assert {"name_en", "name_de", "name_ko"} <= set(df.columns)
+    assert "name" not in df.columns
+    assert df["type_id"].tolist() == [34, 35]
+    for lang in ("en", "de", "ko"):
+        alone = client.get("GetUniverseTypesTypeId", type_id=[34, 35], language=lang)
+        assert df[f"name_{lang}"].tolist() == alone["name"].tolist()
+
+
+def test_object_cursor_and_scalar_shapes(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    assert len(client.get("GetStatus")) == 1
+    jobs = client.get("GetFreelanceJobsListing")
+    assert len(jobs) == SMALL.cursor_records
+    assert jobs["id"].is_unique
+    alliances = client.get("GetAlliances")
+    assert list(alliances.columns) == ["alliance_id"]
+
+
+def test_raw_returns_the_json(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    body = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, raw=True)
+    assert isinstance(body, list) and body[0].keys() >= {"date", "average", "volume"}
+    assert isinstance(client.get("GetStatus", raw=True), dict)
+
+
+def test_pyarrow_backend(sandbox, make_client):
+    client = make_client(sandbox, cache=False, dtype_backend="pyarrow")
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002, pages=1)
+    assert all(isinstance(dtype, pd.ArrowDtype) for dtype in df.dtypes)
+
+
+def test_read_only_posts_and_names(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    sandbox.log.clear()
+    ids = [34, 35, 30000142, *range(1, 2001)]
+    names = client.names(ids)
+    assert set(names.columns) >= {"id", "name", "category"}
+    assert sandbox.log.count(operation_id="PostUniverseNames") == 3  # 2003 ids in batches of 1000
+    assert {34, 30000142} <= set(names["id"])
+
+
+def test_operations_are_browsable_by_tag(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    assert "market" in dir(client.ops)
+    assert "GetMarketsRegionIdHistory" in dir(client.ops.market)
+    history = client.ops.market.GetMarketsRegionIdHistory
+    assert str(history.__signature__) == "(*, region_id: int, type_id: int)"
+    assert "List historical market statistics" in history.__doc__
+    assert "| `type_id` |" in history._repr_markdown_()
+    assert len(history(region_id=10000002, type_id=34)) == SMALL.history_days
+
+
+def test_another_compatibility_date_loads_its_spec_through_the_cache(sandbox, make_client):
+    sandbox.log.clear()
+    client = make_client(sandbox, compatibility_date="2025-12-16")
+    assert client.spec.date == "2025-12-16"
+    make_client(sandbox, compatibility_date="2025-12-16").spec  # noqa: B018 - the second load
+    assert sandbox.log.count(path="/meta/openapi.json") == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda c: c.get("GetMarketHistory"), OperationNotFound, "GetMarketsRegionIdHistory"),
+        (
+            lambda c: c.get("GetMarketsRegionIdHistory", region_id=10000002),
+            ParameterError,
+            "type_id",
+        ),
+        (
+            lambda c: c.get("GetMarketsRegionIdHistory", region_id="Forge", type_id=34),
+            ParameterError,
+            "integer",
+        ),
+        (
+            lambda c: c.get("GetMarketsRegionIdOrders", region_id=1, order_type="both"),
+            ParameterError,
+            "'buy'",
+        ),
+        (
+            lambda c: c.get("GetMarketsRegionIdOrders", region_id=1, pages=0),
+            ParameterError,
+            "pages",
+        ),
+        (lambda c: c.get("GetStatus", language="xx"), ParameterError, "'en'"),
+        (
+            lambda c: c.get("GetStatus", languages=["en", "de"]),
+            ParameterError,
+            "no translated text",
+        ),
+        (lambda c: c.get("GetStatus", errors="ignore"), ParameterError, "'skip'"),
+        (lambda c: c.get("GetStatus", on_limit="wait"), ParameterError, "'sleep'"),
+        (lambda c: c.get("GetStatus", dtype_backend="arrow"), ParameterError, "'pyarrow'"),
+        (lambda c: c.get("GetStatus", body=[1]), ParameterError, "takes no body"),
+        (lambda c: c.get("GetStatus", character="Someone"), ParameterError, "public"),
+        (lambda c: c.get("PostUniverseNames", body=["Jita"]), ParameterError, "integer"),
+        (
+            lambda c: c.get("PutCharactersCharacterIdCalendarEventId", character_id=1, event_id=1),
+            ParameterError,
+            "only reads",
+        ),
+    ],
+)
+def test_bad_input_raises_before_any_request(call, error, match, sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    sandbox.log.clear()
+    with pytest.raises(error, match=match):
+        call(client)
+    assert len(sandbox.log) == 0
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ParameterError, match=r"unknown setting.*max_worker"):
+        ef.Client(max_worker=3, contact="x@example.com")
+    with pytest.raises(ParameterError, match="max_workers must be a positive integer"):
+        ef.Client(max_workers=0, contact="x@example.com")
+    with pytest.raises(ef.CompatibilityDateError, match="valid dates"):
+        ef.Client(compatibility_date="2026-01-01", contact="x@example.com")
+
+
+def test_metadata_describes_the_result(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=34)
+    meta = df.attrs["esi"]
+    assert meta["operation"] == "GetMarketsRegionIdOrders"
+    assert meta["parameters"] == {"region_id": 10000002, "type_id": 34}
+    assert meta["compatibility_date"] == "2026-08-04"
+    assert meta["pages"] == len(meta["responses"]) == 1
+    response = meta["responses"][0]
+    assert response["etag"] == meta["etag"] and meta["etag"].startswith('"')
+    assert pd.Timestamp(meta["expires"]) > pd.Timestamp(meta["last_modified"])
