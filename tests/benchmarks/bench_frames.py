@@ -7,9 +7,9 @@ from machine to machine; nothing here asserts on them.
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -90,4 +90,9 @@ def main(n: int = 300_000, runs: int = 5) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300_000)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("records", nargs="?", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="30,000 records, one run (CI smoke)")
+    args = parser.parse_args()
+    main(30_000, 1) if args.quick else main(args.records, args.runs)
