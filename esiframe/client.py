@@ -610,7 +610,7 @@ class Client:
         etags = {r["etag"] for r in responses if r["etag"]}
         counts = {
             state: sum(r["cache"] == state for r in responses)
-            for state in ("cache", "revalidated", "fresh")
+            for state in ("cache", "revalidated", "fresh", "uncached")
         }
         return {
             "operation": op.operation_id,
