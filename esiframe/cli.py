@@ -246,7 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     login = sub.add_parser("login", help="log a character in through EVE SSO")
     login.add_argument("--client-id", required=True)
     login.add_argument("--scope", action="append", default=[], help="repeat for several scopes")
-    login.add_argument("--callback-url", default="http://127.0.0.1:8765/callback")
+    login.add_argument("--callback-url", help="default http://127.0.0.1:8765/callback")
     login.add_argument("--timeout", type=float, default=300.0)
     login.add_argument("--sandbox", action="store_true", help="log in to the local sandbox SSO")
     login.set_defaults(func=_cmd_login)

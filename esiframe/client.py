@@ -53,13 +53,6 @@ DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 ErrorPolicy = Literal["raise", "skip"]
 
 
-def _env_bool(name: str) -> bool | None:
-    value = os.environ.get(name)
-    if value is None:
-        return None
-    return value.strip().lower() not in {"0", "false", "no", "off", ""}
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything a :class:`Client` is configured with (see the README's settings table)."""
@@ -83,6 +76,8 @@ class Settings:
     dtype_backend: DtypeBackend = "numpy_nullable"
     spec: str | None = None
     client_id: str | None = None
+    callback_url: str = "http://127.0.0.1:8765/callback"
+    loopback: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -93,6 +88,8 @@ class Settings:
                 env[name] = os.environ[var]
         if "max_workers" in env:
             env["max_workers"] = int(env["max_workers"])
+        if "loopback" in env:
+            env["loopback"] = env["loopback"].strip().lower() not in {"0", "false", "no", "off"}
         if "cache" in env and env["cache"].lower() in {"0", "false", "off", "none"}:
             env["cache"] = False
         _check_names(overrides)
@@ -157,6 +154,8 @@ _ENV = {
     "max_workers": "ESIFRAME_MAX_WORKERS",
     "spec": "ESIFRAME_SPEC",
     "client_id": "ESIFRAME_CLIENT_ID",
+    "callback_url": "ESIFRAME_CALLBACK_URL",
+    "loopback": "ESIFRAME_LOOPBACK",
 }
 
 
@@ -345,17 +344,26 @@ class Client:
         client_id: str | None = None,
         scopes: Sequence[str] = (),
         *,
-        callback_url: str = "http://127.0.0.1:8765/callback",
-        loopback: bool = True,
+        callback_url: str | None = None,
+        loopback: bool | None = None,
     ) -> Login:
-        """Start an EVE SSO login (PKCE); never blocks. See :class:`esiframe.auth.Login`."""
+        """Start an EVE SSO login (PKCE); never blocks. See :class:`esiframe.auth.Login`.
+
+        ``loopback=False`` (or ``ESIFRAME_LOOPBACK=0``) is for remote kernels:
+        no local callback server; paste the redirected URL into the panel.
+        """
         client_id = client_id or self.settings.client_id
         if not client_id:
             raise ParameterError(
                 "login needs client_id= (the Client ID of your application on "
                 "developers.eveonline.com) or ESIFRAME_CLIENT_ID"
             )
-        return self.auth.login(client_id, scopes, callback_url=callback_url, loopback=loopback)
+        return self.auth.login(
+            client_id,
+            scopes,
+            callback_url=callback_url or self.settings.callback_url,
+            loopback=self.settings.loopback if loopback is None else loopback,
+        )
 
     def characters(self) -> pd.DataFrame:
         """The logged-in characters: character_id, name, scopes, expires."""
