@@ -43,6 +43,7 @@ __all__ = [
     "backoff",
     "parse_rate_limit",
     "parse_window",
+    "return_margin",
     "token_cost",
 ]
 
@@ -54,9 +55,17 @@ ERROR_WINDOW = 60.0
 DEFAULT_RETRY_AFTER = 5.0
 #: The sliding window of the hidden per-minute limits.
 HIDDEN_WINDOW = 60.0
-#: Spent tokens and hidden-limit starts count as returned this long after ESI would return
-#: them, so that a request sent right at a window's edge never lands a moment too early.
+#: Spent tokens and hidden-limit starts count as returned a little after ESI would return
+#: them (1% of the window, at most this many seconds), so that a request sent right at a
+#: window's edge never lands a moment too early.
 RETURN_MARGIN = 1.0
+
+
+def return_margin(window: float) -> float:
+    """How much later than ESI a token spent in a ``window``-second window counts as back."""
+    return min(RETURN_MARGIN, window / 100)
+
+
 #: Tokens a request reserves before its status is known: the cost of a 2xx answer.
 _RESERVATION = 2
 #: How long to wait when only requests still in flight hold the error budget.
@@ -225,7 +234,7 @@ class _Bucket:
     blocked_until: float = -math.inf
 
     def expire(self, now: float, window: float) -> None:
-        window += RETURN_MARGIN
+        window += return_margin(window)
         while self.spent and self.spent[0][0] + window <= now:
             self.spent_total -= self.spent.popleft()[1]
         while self.pending and self.pending[0] + window <= now:
@@ -243,7 +252,7 @@ class _Bucket:
         """(time, tokens) of every coming return of tokens, earliest first."""
         reservations = ((t, _RESERVATION) for t in self.pending)
         for t, tokens in heapq.merge(self.spent, reservations):
-            yield t + window + RETURN_MARGIN, tokens
+            yield t + window + return_margin(window), tokens
 
 
 @dataclass
@@ -254,7 +263,7 @@ class _Starts:
     blocked_until: float = -math.inf
 
     def expire(self, now: float) -> None:
-        while self.times and self.times[0] + HIDDEN_WINDOW + RETURN_MARGIN <= now:
+        while self.times and self.times[0] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) <= now:
             self.times.popleft()
 
 
@@ -602,7 +611,7 @@ class Limiter:
             return Wait(seconds, "hidden-limit", reason, state | {"wait": seconds})
         if count < limit:
             return None
-        seconds = starts.times[count - limit] + HIDDEN_WINDOW + RETURN_MARGIN - now
+        seconds = starts.times[count - limit] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) - now
         reason = (
             f"ESI hidden limit of {limit} requests per minute: {count} started in the last "
             f"{HIDDEN_WINDOW:.0f} s; waiting {seconds:.1f} s"

@@ -22,12 +22,12 @@ from fakeclock import FakeClock
 from requests.structures import CaseInsensitiveDict
 
 from esiframe.limits import (
-    RETURN_MARGIN,
     Limiter,
     RouteLimit,
     backoff,
     parse_rate_limit,
     parse_window,
+    return_margin,
     token_cost,
 )
 
@@ -355,6 +355,12 @@ def test_group_routes_do_not_spend_the_error_budget(clock: FakeClock) -> None:
 # -- floating-window groups -----------------------------------------------------------------
 
 
+def test_tokens_count_as_back_slightly_after_esi_returns_them() -> None:
+    assert return_margin(900.0) == 1.0  # a 15-minute group: one second late
+    assert return_margin(60.0) == pytest.approx(0.6)
+    assert 0 < return_margin(2.0) < 0.1
+
+
 def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
@@ -365,7 +371,7 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
         clock.advance(1.0)
     wait = limiter.acquire(route, OWNER)
     assert wait is not None and wait.kind == "rate-limit"
-    assert wait.seconds == pytest.approx(start + 60.0 + RETURN_MARGIN - clock.now)
+    assert wait.seconds == pytest.approx(start + 60.0 + return_margin(60.0) - clock.now)
     assert (
         wait.reason
         == f"ESI rate-limit group char-wallet: 2 of 20 tokens left; waiting {wait.seconds:.1f} s"
@@ -421,7 +427,7 @@ def test_remaining_lower_than_the_ledger_counts_as_spent(clock: FakeClock) -> No
     limiter.record(route, OWNER, 200, headers)
     assert limiter.snapshot()["groups"][0]["remaining"] == 5
     assert fill(limiter, route) == 1  # 5 left, 2 kept as margin: one more request of 2
-    clock.advance(60.0 + RETURN_MARGIN)
+    clock.advance(60.0 + return_margin(60.0))
     limiter.release(route, OWNER)
     assert fill(limiter, route) == 9  # the other program's tokens came back too
 
@@ -440,7 +446,7 @@ def test_x_ratelimit_limit_overrides_the_spec(clock: FakeClock) -> None:
     limiter.acquire(route, OWNER)
     limiter.record(route, OWNER, 200, CaseInsensitiveDict({"x-ratelimit-limit": "10/6s"}))
     assert fill(limiter, route) == 3  # (10 - 2) / 2 = 4 requests per window, one spent
-    clock.advance(6.0 + RETURN_MARGIN)
+    clock.advance(6.0 + return_margin(6.0))
     assert limiter.acquire(route, OWNER) is None  # tokens return after 6 s, not 60 s
     group = limiter.snapshot()["groups"][0]
     assert (group["max_tokens"], group["window"]) == (10, 6.0)
@@ -524,7 +530,7 @@ def test_hidden_limit_is_per_owner_and_can_be_capped(clock: FakeClock) -> None:
     assert count == 100
     wait = limiter.acquire(route, "a")
     assert wait is not None and wait.kind == "hidden-limit"
-    assert wait.seconds == 60.0 + RETURN_MARGIN
+    assert wait.seconds == pytest.approx(60.0 + return_margin(60.0))
     assert limiter.acquire(route, "b") is None
 
 
