@@ -90,7 +90,10 @@ _VARY = "Accept-Language, X-Compatibility-Date, X-Tenant"
 _JSON = "application/json; charset=utf-8"
 _DEFAULT_CACHE_SECONDS = 300.0
 _MAX_BODY = 1 << 20
-_CACHE_ENTRIES = 64
+# Generated content is kept so that a whole 300-page walk is served without regenerating or
+# re-encoding any page (as ESI serves from its own cache); bounded by entries and encoded bytes.
+_CACHE_ENTRIES = 1024
+_CACHE_BYTES = 192 << 20
 _DAILY = re.compile(r"expires daily at (\d{1,2}):(\d{2})", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -800,6 +803,7 @@ class Sandbox:
         self._generation = 0
         self._generated_at = int(clock())
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_bytes = 0
         self._openapi_cache: dict[str, bytes] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -1124,9 +1128,11 @@ class Sandbox:
                 return cached
         value = make()
         with self._state_lock:
-            self._cache[key] = value
-            while len(self._cache) > _CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = value
+                self._cache_bytes += _size(value)
+            while len(self._cache) > _CACHE_ENTRIES or self._cache_bytes > _CACHE_BYTES:
+                self._cache_bytes -= _size(self._cache.popitem(last=False)[1])
         return value
 
     def _content(
@@ -1266,6 +1272,11 @@ class Sandbox:
             del headers["Content-Type"]
             return SandboxResponse(304, headers)
         return SandboxResponse(200, headers, body)
+
+
+def _size(value: Any) -> int:
+    """Bytes an encoded cache entry holds (generated objects count as small)."""
+    return len(value) if isinstance(value, bytes) else 1024
 
 
 def _encode(data: Any) -> bytes:
