@@ -9,13 +9,14 @@ environment variables.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cached_property
 from pathlib import Path
@@ -36,8 +37,9 @@ from .errors import (
 from .frames import merge_languages, scalar_column_name, to_frame
 from .http import Clock, Response, Transport, WaitPolicy
 from .limits import RouteLimit, Wait
+from .memo import ResultCache
 from .operations import Call, Operation
-from .paging import Walk, walk
+from .paging import Walk, cursor_field, walk
 from .progress import Progress, progress_enabled
 from .spec import BUNDLED_DATE, Spec, check_compatibility_date, load_spec
 
@@ -67,7 +69,7 @@ class Settings:
     app_version: str | None = None
     contact: str | None = None
     url: str | None = None
-    max_workers: int = 8
+    max_workers: int = 16
     timeout: float = 30.0
     retries: int = 4
     on_limit: WaitPolicy = "sleep"
@@ -201,6 +203,7 @@ class Client:
         else:
             self.settings = settings.updated(**overrides)
         self.clock = clock
+        self.memo = ResultCache()
         self._lock = threading.Lock()
         if not self.settings.contact and not Client._warned_contact:
             Client._warned_contact = True
@@ -308,6 +311,14 @@ class Client:
             )
         headers_auth, owner, who = self._authorize(op, character, token, params)
         calls = op.bind(params, body=body)
+        memo_key = None
+        reusable = use_cache and not force_refresh and not raw and not options["if_modified_since"]
+        if reusable and self.settings.cache_dir is not None:
+            memo_key = self._memo_key(op, calls, options, owner)
+            hit = self.memo.get(memo_key)
+            if hit is not None:
+                _served_from_cache(hit.attrs["esi"])
+                return hit
         jobs = [_Job(call, lang) for lang in options["languages"] for call in calls]
         self._run(op, jobs, options, headers_auth, owner, force_refresh, use_cache, progress)
         failures = [self._failure(job) for job in jobs if job.error is not None]
@@ -318,6 +329,10 @@ class Client:
             return self._raw(op, jobs)
         frame = self._frame(op, [j for j in jobs if j.result is not None], options)
         frame.attrs["esi"] = self._metadata(op, params, jobs, options, who, failures)
+        if memo_key is not None and not failures:
+            expires = _valid_until(frame.attrs["esi"])
+            if expires is not None:
+                self.memo.put(memo_key, frame, expires)
         if failures and options["errors"] == "raise":
             failed = "; ".join(
                 f"{f['params']} ({f['status']}: {f['error']})" for f in failures[:10]
@@ -408,11 +423,7 @@ class Client:
         _check_choice("on_limit", on_limit, ("sleep", "raise"))
         _check_choice("errors", errors, ("raise", "skip"))
         _check_choice("dtype_backend", backend, ("numpy_nullable", "pyarrow"))
-        ims = if_modified_since
-        if isinstance(ims, datetime):
-            if ims.tzinfo is None:
-                raise ParameterError("if_modified_since must be timezone-aware (UTC)")
-            ims = format_datetime(ims, usegmt=True)
+        ims = _http_date_header(if_modified_since) if if_modified_since is not None else None
         return {
             "pages": pages,
             "languages": langs,
@@ -534,6 +545,23 @@ class Client:
                     future.cancel()
                 raise
 
+    def _memo_key(
+        self, op: Operation, calls: list[Call], options: Mapping[str, Any], owner: str
+    ) -> str:
+        """Everything that makes one result differ from another."""
+        what = {
+            "base_url": self.settings.base_url,
+            "date": self.settings.compatibility_date,
+            "tenant": self.settings.tenant,
+            "op": op.operation_id,
+            "calls": [(c.path, c.query, c.body) for c in calls],
+            "languages": options["languages"],
+            "pages": options["pages"],
+            "dtype_backend": options["dtype_backend"],
+            "owner": owner,
+        }
+        return json.dumps(what, sort_keys=True, default=str)
+
     @staticmethod
     def _failure(job: _Job) -> dict[str, Any]:
         error = job.error
@@ -618,7 +646,7 @@ class Client:
         etags = {r["etag"] for r in responses if r["etag"]}
         counts = {
             state: sum(r["cache"] == state for r in responses)
-            for state in ("cache", "revalidated", "fresh", "uncached")
+            for state in ("cache", "revalidated", "fresh", "uncached", "not-modified")
         }
         return {
             "operation": op.operation_id,
@@ -641,15 +669,14 @@ class Client:
 
 
 def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]:
-    """The rows of one walk and the schema of one row (object-shaped)."""
+    """The rows of one walk and the schema of one row (object-shaped).
+
+    Rows are the parsed JSON itself (fresh for every call), so fan-out may add
+    fields to them without copying.
+    """
     schema = op.response_schema or {}
     if op.pagination == "cursor":
-        name = next(
-            n
-            for n, p in schema.get("properties", {}).items()
-            if p.get("type") == "array" and n != "cursor"
-        )
-        return [dict(r) for r in result.records], schema["properties"][name].get("items", {})
+        return result.records, schema["properties"][cursor_field(schema)].get("items", {})
     if op.pagination is not None:
         rows: list[Any] = result.records
         item = schema.get("items", {})
@@ -657,7 +684,7 @@ def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]
         rows = list(result.body or [])
         item = schema.get("items", {})
     elif schema.get("type") == "object" or "properties" in schema or "oneOf" in schema:
-        return ([dict(result.body)] if isinstance(result.body, Mapping) else []), schema
+        return ([result.body] if isinstance(result.body, Mapping) else []), schema
     else:
         name = op.path.rstrip("/").rsplit("/", 1)[-1]
         return ([{name: result.body}] if result.body is not None else []), {
@@ -672,7 +699,41 @@ def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]
             "properties": {name: item},
             "required": [name],
         }
-    return [dict(r) for r in rows], item
+    return rows, item
+
+
+def _http_date_header(value: datetime | str) -> str:
+    """An HTTP date from a tz-aware datetime/Timestamp, an ISO 8601 or an HTTP date string."""
+    when: datetime | None = value if isinstance(value, datetime) else None
+    if isinstance(value, str):
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            try:
+                when = datetime.fromisoformat(value)
+            except ValueError:
+                when = None
+    if when is None or when.tzinfo is None:
+        raise ParameterError(
+            f"if_modified_since must be a timezone-aware datetime, an ISO 8601 time with an "
+            f"offset (as in df.attrs['esi']['last_modified']) or an HTTP date; got {value!r}"
+        )
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+def _valid_until(meta: Mapping[str, Any]) -> float | None:
+    """Epoch seconds until which the result cannot change: its earliest page Expires."""
+    responses = meta["responses"]
+    if not responses or any(r["cache"] == "uncached" or not r["expires"] for r in responses):
+        return None
+    return min(datetime.fromisoformat(r["expires"]).timestamp() for r in responses)
+
+
+def _served_from_cache(meta: dict[str, Any]) -> None:
+    """Metadata of a result reused whole: every page came from the cache, no request."""
+    for response in meta["responses"]:
+        response["cache"] = "cache"
+    meta["cache"] = {state: 0 for state in meta["cache"]} | {"cache": len(meta["responses"])}
 
 
 def _encode_query(query: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ __all__ = ["CacheState", "Clock", "Response", "Transport", "WaitPolicy", "cache_
 
 log = logging.getLogger("esiframe")
 
-CacheState = Literal["cache", "revalidated", "fresh", "uncached"]
+CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"]
 WaitPolicy = Literal["sleep", "raise"]
 _VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -82,6 +82,15 @@ def cache_owner(authorization: str | None) -> str:
 
 
 def _cache_key(request: Any, **kwargs: Any) -> str:
+    """The cache key: URL, body, ESI's Vary headers, and whose data it is.
+
+    requests-cache also calls this for its Vary check, passing the response's
+    Vary headers as ``match_headers`` and comparing against the stored request,
+    whose Authorization is redacted; that comparison gets the plain key, since
+    the owner is already part of the primary key.
+    """
+    if kwargs.get("match_headers"):
+        return create_key(request, **kwargs)
     owner = cache_owner(request.headers.get("Authorization"))
     return create_key(request, **{**kwargs, "match_headers": list(_VARY)}) + "-" + owner
 
@@ -277,6 +286,8 @@ class Transport:
 
 
 def _cache_state(raw: requests.Response) -> CacheState:
+    if raw.status_code == 304:  # the caller's own If-Modified-Since: no body to reuse
+        return "not-modified"
     if not getattr(raw, "from_cache", None) and not hasattr(raw, "expires"):
         return "uncached"
     if getattr(raw, "revalidated", False):

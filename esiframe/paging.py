@@ -23,7 +23,7 @@ from .errors import InconsistentPagesError
 from .http import Response
 from .operations import Call
 
-__all__ = ["Fetch", "Walk", "record_key", "walk"]
+__all__ = ["Fetch", "Walk", "cursor_field", "record_key", "walk"]
 
 #: fetch(call, extra query, force_refresh) -> Response
 Fetch = Callable[[Call, Mapping[str, Any], bool], Response]
@@ -135,7 +135,8 @@ def _id_fields(record_schema: Mapping[str, Any]) -> list[str]:
     return [name for name in required if name.endswith("_id")][:1]
 
 
-def _cursor_field(schema: Mapping[str, Any]) -> str:
+def cursor_field(schema: Mapping[str, Any]) -> str:
+    """The record list of a cursor response (the array beside ``cursor``)."""
     lists: list[str] = [
         name
         for name, prop in schema.get("properties", {}).items()
@@ -148,7 +149,7 @@ def _cursor_field(schema: Mapping[str, Any]) -> str:
 
 def _walk_cursor(call: Call, fetch: Fetch, limit: int | None) -> Walk:
     schema = call.operation.response_schema or {}
-    name = _cursor_field(schema)
+    name = cursor_field(schema)
     ids = _id_fields(schema["properties"][name].get("items", {}))
     pages: list[list[Any]] = []
     seen: set[str] = set()

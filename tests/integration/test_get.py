@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 import pytest
+from frametypes import check_frame
 
 import esiframe as ef
 from esiframe.errors import (
@@ -33,57 +32,6 @@ SMALL = Sizes(
 )
 
 
-def _expected_columns(schema: Mapping[str, Any], prefix: str = "") -> dict[str, Mapping[str, Any]]:
-    """Column name -> the schema of its values, flattening nested objects as parent_child."""
-    props: dict[str, Any] = dict(schema.get("properties", {}))
-    for variant in schema.get("oneOf", []) + schema.get("anyOf", []):
-        props.update(variant.get("properties", {}))
-    columns: dict[str, Mapping[str, Any]] = {}
-    for name, prop in props.items():
-        if (prop.get("type") == "object" and "properties" in prop) or "oneOf" in prop:
-            columns.update(_expected_columns(prop, f"{prefix}{name}_"))
-        else:
-            columns[prefix + name] = prop
-    return columns
-
-
-def _dtype_fits(dtype: Any, prop: Mapping[str, Any]) -> bool:
-    kind, fmt = prop.get("type"), prop.get("format")
-    if kind == "integer":
-        return pd.api.types.is_integer_dtype(dtype)
-    if kind == "number":
-        return pd.api.types.is_float_dtype(dtype)
-    if kind == "boolean":
-        return pd.api.types.is_bool_dtype(dtype)
-    if kind == "string" and fmt == "date-time":
-        return isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"
-    if kind == "string" and fmt == "date":
-        return pd.api.types.is_datetime64_dtype(dtype)
-    if kind == "string" and "enum" in prop:
-        return isinstance(dtype, pd.CategoricalDtype)
-    if kind == "string":
-        return pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
-    return pd.api.types.is_object_dtype(dtype)  # lists and free-form maps stay Python objects
-
-
-def _record_schema(op_id: str) -> tuple[Mapping[str, Any], str | None]:
-    op = SPEC.operation(op_id)
-    schema = op.response_schema or {}
-    if op.pagination == "cursor":
-        listed = next(
-            n for n, p in schema["properties"].items() if p.get("type") == "array" and n != "cursor"
-        )
-        return schema["properties"][listed]["items"], None
-    if schema.get("type") == "array":
-        item = schema["items"]
-        if item.get("type") != "object":
-            return item, ef.frames.scalar_column_name(op.path)
-        return item, None
-    if schema.get("type") in ("integer", "number"):
-        return schema, op.path.rsplit("/", 1)[-1]
-    return schema, None
-
-
 @pytest.fixture(scope="module")
 def sandbox():
     from esiframe.sandbox import Sandbox
@@ -98,15 +46,7 @@ def test_every_public_get_gives_a_frame_typed_by_its_schema(op_id, sandbox, make
     params = sandbox.dataset.example_params(op_id)
     df = client.get(op_id, **params)
     assert isinstance(df, pd.DataFrame)
-    assert isinstance(df.index, pd.RangeIndex)
-    schema, scalar = _record_schema(op_id)
-    if scalar is not None:
-        assert list(df.columns) == [scalar]
-        assert _dtype_fits(df[scalar].dtype, schema), (scalar, df[scalar].dtype)
-        return
-    for column, prop in _expected_columns(schema).items():
-        assert column in df.columns, (column, list(df.columns))
-        assert _dtype_fits(df[column].dtype, prop), (column, df[column].dtype, prop)
+    check_frame(df, op_id)
     assert df.attrs["esi"]["operation"] == op_id
 
 
@@ -379,3 +319,32 @@ def test_metadata_describes_the_result(sandbox, make_client):
     response = meta["responses"][0]
     assert response["etag"] == meta["etag"] and meta["etag"].startswith('"')
     assert pd.Timestamp(meta["expires"]) > pd.Timestamp(meta["last_modified"])
+
+
+def test_a_rerun_within_expires_reuses_the_finished_frame(sandbox, make_client):
+    client = make_client(sandbox)
+    first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    first.loc[0, "price"] = -1.0  # the caller's changes never leak into later results
+    before = len(sandbox.log)
+    again = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(sandbox.log) == before
+    assert again.loc[0, "price"] != -1.0
+    assert again.attrs["esi"]["cache"]["cache"] == again.attrs["esi"]["pages"]
+    other = client.get("GetMarketsRegionIdOrders", region_id=10000002, dtype_backend="pyarrow")
+    assert isinstance(other["price"].dtype, pd.ArrowDtype)  # another form is another result
+
+
+def test_if_modified_since_accepts_the_last_modified_esiframe_reported(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    first = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    unchanged = client.get(
+        "GetMarketsRegionIdHistory",
+        region_id=10000002,
+        type_id=34,
+        if_modified_since=first.attrs["esi"]["last_modified"],
+    )
+    assert len(unchanged) == 0
+    assert unchanged.attrs["esi"]["cache"]["not-modified"] == 1
+    assert sandbox.log.entries()[-1].status == 304
+    with pytest.raises(ParameterError, match="timezone-aware"):
+        client.get("GetStatus", if_modified_since="yesterday")
