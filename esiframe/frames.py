@@ -142,6 +142,18 @@ class _Node:
 # -- schema -> nodes ---------------------------------------------------------------------
 
 
+def _field(schema: Mapping[str, Any], required: bool) -> _Node:
+    """A record's field; a free-form object field (no properties, e.g. a "manual" marker)
+    is kept whole as one column rather than flattened into none."""
+    free_form = (
+        schema.get("type") == "object"
+        and not schema.get("properties")
+        and not isinstance(schema.get("additionalProperties"), Mapping)
+        and not (schema.get("oneOf") or schema.get("anyOf"))
+    )
+    return _Node("any", required, schema=schema) if free_form else _node(schema, required)
+
+
 def _node(schema: Mapping[str, Any], required: bool) -> _Node:
     if not isinstance(schema, Mapping):
         raise TypeError(f"a JSON schema must be a mapping, got {type(schema).__name__}")
@@ -163,7 +175,7 @@ def _node(schema: Mapping[str, Any], required: bool) -> _Node:
         if not props and isinstance(extra, Mapping):
             return _Node("map", required, item=_node(extra, False), schema=schema)
         needed = set(schema.get("required") or ())
-        children = tuple((name, _node(sub, name in needed)) for name, sub in props.items())
+        children = tuple((name, _field(sub, name in needed)) for name, sub in props.items())
         return _Node("object", required, children=children, schema=schema)
     if kind == "array":
         return _Node("list", required, item=_node(schema.get("items") or {}, True), schema=schema)

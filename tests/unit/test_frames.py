@@ -500,3 +500,12 @@ def test_explode_of_a_list_column_with_no_lists_gives_a_typed_empty_frame() -> N
     assert len(child) == 0
     assert child.dtypes.to_dict() == {"type_id": "int64", "effect_id": "int64", "is_default": bool}
     assert child.attrs["esi"] == {"operation": "GetUniverseTypesTypeId"}
+
+
+def test_a_free_form_object_field_is_kept_whole() -> None:
+    # configuration.manual is {"type": "object"} with no properties: its presence is the data.
+    schema = bundled_spec().operation("GetCorporationsProjectsDetail").response_schema
+    assert schema is not None
+    rows = [{"id": "a", "configuration": {"manual": {}}}, {"id": "b", "configuration": {}}]
+    df = to_frame(rows, schema)
+    assert df["configuration_manual"].tolist() == [{}, None]
