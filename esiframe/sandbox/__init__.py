@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         SandboxResponse,
         serve,
     )
+    from esiframe.sandbox.sso import approve_login
 
 __all__ = [
     "AuthResult",
@@ -40,10 +41,11 @@ __all__ = [
     "SandboxLimits",
     "SandboxRequest",
     "SandboxResponse",
+    "approve_login",
     "serve",
 ]
 
-_HOMES = {"Faults": "faults", "SandboxLimits": "faults"}
+_HOMES = {"Faults": "faults", "SandboxLimits": "faults", "approve_login": "sso"}
 
 
 def __getattr__(name: str) -> Any:

@@ -26,9 +26,11 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
+import requests
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
@@ -38,7 +40,7 @@ from esiframe.sandbox.server import AuthResult, SandboxRequest, SandboxResponse,
 if TYPE_CHECKING:
     from esiframe.sandbox.server import Sandbox
 
-__all__ = ["DEFAULT_CHARACTERS", "SIGNING_KEY_ID", "SandboxSSO"]
+__all__ = ["DEFAULT_CHARACTERS", "SIGNING_KEY_ID", "SandboxSSO", "approve_login"]
 
 DEFAULT_CHARACTERS: Mapping[int, str] = {
     2112000001: "Aura Sandbox",
@@ -511,3 +513,159 @@ def _page(status: int, title: str, body: str) -> SandboxResponse:
         f"{body}</body></html>"
     )
     return SandboxResponse(status, {"Content-Type": _HTML, **_NO_STORE}, document.encode("utf-8"))
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_BROWSER_TIMEOUT = 30.0
+_LABEL_ID = re.compile(r"\s*\(\d+\)\s*$")
+
+
+class _ConsentPage(HTMLParser):
+    """What a browser sees on the authorize page: the form, its choices, or the page's text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self.choices: list[tuple[int, str]] = []
+        self.words: list[str] = []
+        self._label: int | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {key: value or "" for key, value in attrs}
+        if tag == "title":
+            self._in_title = True
+        elif tag == "form":
+            self.action = attr.get("action", "")
+        elif tag == "input" and attr.get("type") == "hidden" and attr.get("name"):
+            self.fields[attr["name"]] = attr.get("value", "")
+        elif (
+            tag == "input"
+            and attr.get("type") == "radio"
+            and attr.get("name") == "character_id"
+            and attr.get("value", "").isdigit()
+        ):
+            self.choices.append((int(attr["value"]), ""))
+            self._label = len(self.choices) - 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label = None
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._label is not None:
+            character_id, text = self.choices[self._label]
+            self.choices[self._label] = (character_id, text + data)
+        if not self._in_title and data.strip():
+            self.words.append(data.strip())
+
+    def names(self) -> dict[int, str]:
+        """The offered characters: id to name (the label without its "(id)")."""
+        return {cid: _LABEL_ID.sub("", text.strip()) for cid, text in self.choices}
+
+
+def _choose(offered: Mapping[int, str], character: str | int | None) -> int:
+    known = ", ".join(f"{name} ({cid})" for cid, name in offered.items())
+    if character is None:
+        return next(iter(offered))
+    if isinstance(character, bool) or not isinstance(character, int | str):
+        raise ValueError(
+            f"character must be a sandbox character's name or id, got {type(character).__name__}"
+        )
+    text = str(character).strip()
+    for cid, name in offered.items():
+        if (text.isdigit() and int(text) == cid) or name.casefold() == text.casefold():
+            return cid
+    raise ValueError(
+        f"{character!r} is not offered by the sandbox's login page; choose one of {known}"
+    )
+
+
+def approve_login(
+    login_url: str,
+    *,
+    character: str | int | None = None,
+    session: requests.Session | None = None,
+) -> str:
+    """Play the browser for a sandbox login and return the URL the browser is redirected to.
+
+    GETs the authorize page at ``login_url`` (a sandbox login's ``Login.url``), submits its
+    consent form for ``character`` (a name, any case, or an id; None: the first one offered) and
+    follows the 302 to the redirect URI. A loopback callback listening there gets the request and
+    completes the login by itself; when nothing listens (``loopback=False``), nothing is
+    delivered. The returned redirect URL (``...?code=...&state=...``) is what a user on a remote
+    kernel pastes into the login panel or passes to ``login.finish``. Lets notebooks and tests
+    log in without a browser; it works against the sandbox's SSO only, not EVE's.
+
+    Raises ValueError for a URL that is not a sandbox login page (with the page's reason) or a
+    character the page does not offer, RuntimeError when the sandbox or the callback fails.
+    """
+    parts = urlsplit(login_url) if isinstance(login_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"login_url must be the http(s) authorize URL of a sandbox login (login.url), "
+            f"got {login_url!r}"
+        )
+    browser = session if session is not None else requests.Session()
+    try:
+        try:
+            page = browser.get(login_url, timeout=_BROWSER_TIMEOUT)
+        except requests.RequestException as exc:
+            raise RuntimeError(
+                f"cannot open the login page {login_url}: {type(exc).__name__}; is the sandbox "
+                "running at that address?"
+            ) from None
+        consent = _ConsentPage()
+        consent.feed(page.text)
+        if page.status_code != 200 or consent.action is None or not consent.choices:
+            reason = " ".join(consent.words) or f"HTTP {page.status_code}"
+            raise ValueError(
+                f"{login_url} is not a sandbox SSO consent page (HTTP {page.status_code}: "
+                f"{reason}); pass the url of a login started against the sandbox"
+            )
+        chosen = _choose(consent.names(), character)
+        form = {**consent.fields, "character_id": str(chosen), "decision": "approve"}
+        target = urljoin(page.url, consent.action)
+        try:
+            answer = browser.post(
+                target, data=form, allow_redirects=False, timeout=_BROWSER_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise RuntimeError(
+                f"cannot submit the consent form to {target}: {type(exc).__name__}"
+            ) from None
+        location = answer.headers.get("Location")
+        if answer.status_code != 302 or not location:
+            refusal = _ConsentPage()
+            refusal.feed(answer.text)
+            raise RuntimeError(
+                f"the sandbox SSO did not redirect after consent (HTTP {answer.status_code}: "
+                f"{' '.join(refusal.words)})"
+            )
+        redirect = urljoin(target, location)
+        _deliver(browser, redirect)
+        return redirect
+    finally:
+        if session is None:
+            browser.close()
+
+
+def _deliver(browser: requests.Session, redirect: str) -> None:
+    """Follow the redirect to a loopback callback if one listens; leave other hosts alone."""
+    parts = urlsplit(redirect)
+    if parts.scheme != "http" or parts.hostname not in _LOOPBACK_HOSTS:
+        return
+    try:
+        reply = browser.get(redirect, allow_redirects=False, timeout=_BROWSER_TIMEOUT)
+    except requests.ConnectionError:
+        return
+    if reply.status_code >= 400:
+        page = _ConsentPage()
+        page.feed(reply.text)
+        raise RuntimeError(
+            f"the login callback at {parts.scheme}://{parts.netloc}{parts.path} answered "
+            f"HTTP {reply.status_code}: {' '.join(page.words)}"
+        )

@@ -1,0 +1,183 @@
+"""The tutorial notebooks run top to bottom against the sandbox, and their saved copies show charts.
+
+Every notebook is executed in a fresh python3 kernel of this interpreter, in a temporary working
+directory, with the ``ESIFRAME_*`` settings of a shared sandbox; any cell error fails the test.
+``python tests/integration/test_notebooks.py`` executes them the same way and saves them with
+their outputs (what the repository commits).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from esiframe.sandbox import Sandbox
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+CELL_TIMEOUT = 120
+SAVED_LIMIT = 400_000
+CHART = re.compile(r"\.plot\b")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def kernel_env(sandbox_url: str, home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a notebook kernel: this one, pointed at the sandbox and at ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESIFRAME_")}
+    env.update(
+        ESIFRAME_BASE_URL=sandbox_url,
+        ESIFRAME_SSO_URL=sandbox_url,
+        ESIFRAME_CACHE_DIR=str(home / "cache"),
+        ESIFRAME_CONFIG_DIR=str(home / "config"),
+        ESIFRAME_CALLBACK_URL=f"http://127.0.0.1:{free_port()}/callback",
+        ESIFRAME_PROGRESS="0",
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
+    env.update(extra)
+    return env
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    notebook: nbformat.NotebookNode = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    return notebook
+
+
+def execute(name: str, cwd: Path, env: Mapping[str, str]) -> nbformat.NotebookNode:
+    """Run a notebook in a fresh kernel with working directory ``cwd``; raise on a cell error."""
+    notebook = read(NOTEBOOKS / name)
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+        record_timing=False,
+    )
+    client.execute(env=dict(env))
+    return notebook
+
+
+def outputs_text(notebook: nbformat.NotebookNode) -> str:
+    """Everything the code cells printed or displayed as text."""
+    parts: list[str] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                parts.append(output["text"])
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def chart_cells(notebook: nbformat.NotebookNode) -> list[Any]:
+    return [c for c in notebook.cells if c.cell_type == "code" and CHART.search(c.source)]
+
+
+def has_png(cell: Any) -> bool:
+    for output in cell.get("outputs", []):
+        png = output.get("data", {}).get("image/png")
+        if png and base64.b64decode(png).startswith(b"\x89PNG"):
+            return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running:
+        yield running
+
+
+def test_every_tutorial_is_here() -> None:
+    assert NAMES == [
+        "01-quickstart.ipynb",
+        "02-market-snapshot.ipynb",
+        "03-logging-in.ipynb",
+        "04-names-in-many-languages.ipynb",
+        "05-good-esi-citizen.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_against_the_sandbox(name: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    notebook = execute(name, work, kernel_env(sandbox.url, tmp_path))
+
+    for cell in chart_cells(notebook):
+        assert has_png(cell), f"no chart drawn by: {cell.source}"
+    written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
+    assert all(path.startswith("output/") for path in written), written
+    text = outputs_text(notebook)
+    if name.startswith("01"):
+        assert written == ["output/minerals-history.parquet"]
+        assert "same types: True" in text
+    elif name.startswith("02"):
+        partitions = sorted(p.name for p in (work / "output" / "orders").glob("region_id=*"))
+        assert partitions == ["region_id=10000002", "region_id=10000032", "region_id=10000043"]
+    elif name.startswith("03"):
+        assert "Logged in as Aura Sandbox (2112000001)" in text
+        assert "Wallet:" in text
+    elif name.startswith("04"):
+        assert written == ["output/glossary.csv"]
+        assert "リフター" in text
+    elif name.startswith("05"):
+        assert (
+            "second: {'cache': 1, 'revalidated': 0, 'fresh': 0, 'uncached': 0, 'not-modified': 0}"
+            in text
+        )
+        assert "status 304 - 0 rows" in text
+        assert "No request was sent" in text
+
+
+def test_login_notebook_on_a_remote_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
+    """ESIFRAME_LOOPBACK=0: nothing listens; the redirect URL is handed over as if pasted."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env = kernel_env(sandbox.url, tmp_path, ESIFRAME_LOOPBACK="0")
+    notebook = execute("03-logging-in.ipynb", work, env)
+    assert "Logged in as Aura Sandbox (2112000001)" in outputs_text(notebook)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_notebook_is_executed_with_charts(name: str) -> None:
+    path = NOTEBOOKS / name
+    notebook = read(path)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+        "save the notebook executed top to bottom (python tests/integration/test_notebooks.py)"
+    )
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    for cell in chart_cells(notebook):
+        assert has_png(cell), f"the saved notebook lacks the chart of: {cell.source}"
+    assert path.stat().st_size < SAVED_LIMIT, "keep outputs small (use .head())"
+
+
+def save_all() -> None:
+    """Execute every notebook against a fresh sandbox and save it with its outputs."""
+    with Sandbox() as running, tempfile.TemporaryDirectory() as scratch:
+        for name in NAMES:
+            home = Path(scratch) / name
+            (home / "work").mkdir(parents=True)
+            notebook = execute(name, home / "work", kernel_env(running.url, home))
+            nbformat.write(notebook, NOTEBOOKS / name)  # type: ignore[no-untyped-call]
+            print("saved", NOTEBOOKS / name, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    save_all()
