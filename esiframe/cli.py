@@ -17,6 +17,7 @@ from typing import Any
 
 from .client import Client, Settings
 from .errors import EsiError, ParameterError
+from .http import cache_file, clear_cache
 from .operations import Operation, Parameter
 
 __all__ = ["main", "parse_value"]
@@ -183,9 +184,9 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     if directory is None:
         print("the cache is off (ESIFRAME_CACHE_DIR=0)")
         return 0
-    path = directory / "http_cache.sqlite"
+    path = cache_file(directory)
     if args.action == "clear":
-        Client(settings).transport.clear_cache()
+        clear_cache(directory)
         print(f"cleared {path}")
     else:
         size = (

@@ -23,12 +23,22 @@ from typing import Any, Literal
 import requests
 from requests.adapters import HTTPAdapter
 from requests_cache import CachedSession
+from requests_cache.backends.sqlite import SQLiteCache
 from requests_cache.cache_keys import create_key
 
 from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
 from .limits import Limiter, RouteLimit, Wait, backoff
 
-__all__ = ["CacheState", "Clock", "Response", "Transport", "WaitPolicy", "cache_owner"]
+__all__ = [
+    "CacheState",
+    "Clock",
+    "Response",
+    "Transport",
+    "WaitPolicy",
+    "cache_file",
+    "cache_owner",
+    "clear_cache",
+]
 
 log = logging.getLogger("esiframe")
 
@@ -117,7 +127,7 @@ class Transport:
         self.retries = retries
         self.clock = clock or Clock()
         self.limiter = Limiter(clock=self.clock.now)
-        self.cache_path = cache / "http_cache.sqlite" if cache else None
+        self.cache_path = cache_file(cache) if cache else None
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
             self.session: requests.Session = CachedSession(
@@ -144,9 +154,6 @@ class Transport:
         self.session.close()
         self.plain.close()
 
-    def clear_cache(self) -> None:
-        if isinstance(self.session, CachedSession):
-            self.session.cache.clear()  # type: ignore[no-untyped-call]
 
     def send(
         self,
@@ -283,6 +290,16 @@ class Transport:
             on_wait(wait)
         if self.clock.sleep(seconds, stop):
             raise KeyboardInterrupt("esiframe request interrupted")
+
+
+def cache_file(directory: Path) -> Path:
+    """The SQLite file of the HTTP cache in ``directory``."""
+    return directory / "http_cache.sqlite"
+
+
+def clear_cache(directory: Path) -> None:
+    """Empty the HTTP cache in ``directory`` (the file stays, empty)."""
+    SQLiteCache(str(cache_file(directory))).clear()  # type: ignore[no-untyped-call]
 
 
 def _cache_state(raw: requests.Response) -> CacheState:

@@ -112,3 +112,16 @@ def test_every_scoped_get_gives_a_typed_frame_with_a_token(op_id, esi_sandbox_fa
         params["character_id"] = AURA
     df = client.get(op_id, token=token, **params)
     check_frame(df, op_id)
+
+
+def test_from_id_walk_returns_every_transaction_newest_first(esi_sandbox_factory, make_client):
+    sandbox = esi_sandbox_factory(sizes=SMALL)  # 120 transactions, 50 per answer
+    client = make_client(sandbox, cache=False)
+    token = sandbox.sso.issue(AURA, ["esi-wallet.read_character_wallet.v1"])["access_token"]
+    df = client.get("GetCharactersCharacterIdWalletTransactions", token=token, character_id=AURA)
+    expected = sandbox.dataset.body(
+        "GetCharactersCharacterIdWalletTransactions", {"character_id": str(AURA)}
+    )
+    assert df["transaction_id"].tolist() == [t["transaction_id"] for t in expected]
+    assert df["transaction_id"].is_monotonic_decreasing
+    assert df.attrs["esi"]["pages"] >= 3

@@ -87,3 +87,47 @@ def test_python_dash_m_runs_the_same_command():
         [sys.executable, "-m", "esiframe", "describe", "GetStatus"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "GET /status" in done.stdout
+
+
+def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ESIFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    client = ef.Client(cache=tmp_path / "cache", contact="t@example.com")
+    client.transport.session.cache.responses["k"] = b"x"  # the cache file exists with an entry
+    client.close()
+    assert main(["cache", "info"]) == 0
+    assert str(tmp_path / "cache" / "http_cache.sqlite") in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0
+    assert "cleared" in capsys.readouterr().out
+    again = ef.Client(cache=tmp_path / "cache", contact="t@example.com")
+    assert len(again.transport.session.cache.responses) == 0
+
+
+def test_login_in_a_terminal_prints_the_url_and_waits(tmp_path):
+    import socket
+
+    from esiframe.sandbox import approve_login
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "esiframe",
+        "login",
+        "--sandbox",
+        "--client-id",
+        "cli-test",
+        "--scope",
+        "esi-assets.read_assets.v1",
+        "--callback-url",
+        f"http://127.0.0.1:{port}/callback",
+    ]
+    env = {**__import__("os").environ, "ESIFRAME_CONFIG_DIR": str(tmp_path)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        url = next(line.strip() for line in process.stdout if line.strip().startswith("http"))
+        approve_login(url, character="Bravo Sandbox")
+        rest = process.stdout.read()
+        assert process.wait(timeout=30) == 0
+    assert "Logged in as Bravo Sandbox (2112000002)" in rest

@@ -348,3 +348,14 @@ def test_if_modified_since_accepts_the_last_modified_esiframe_reported(sandbox, 
     assert sandbox.log.entries()[-1].status == 304
     with pytest.raises(ParameterError, match="timezone-aware"):
         client.get("GetStatus", if_modified_since="yesterday")
+
+
+def test_no_contact_warns_once(monkeypatch):
+    monkeypatch.setattr(ef.Client, "_warned_contact", False)
+    with pytest.warns(ef.EsiframeWarning, match="contact"):
+        ef.Client()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ef.Client()  # the second client stays quiet

@@ -166,3 +166,13 @@ def test_ctrl_c_during_a_rate_limit_wait_stops_promptly(esi_sandbox_factory, mak
         client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=[34, 35, 36, 37])
     timer.join()
     assert sandbox.log.count(status=200) == 2
+
+
+def test_every_wait_is_logged_on_the_esiframe_logger(on_fake_time, caplog):
+    caplog.set_level("INFO", logger="esiframe")
+    _, client = on_fake_time(
+        faults=Faults(group_max_tokens={"market-order": 6}), client_settings={"max_workers": 1}
+    )
+    client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=[34, 35, 36, 37])
+    waits = [r.getMessage() for r in caplog.records if r.name == "esiframe"]
+    assert waits and all("market-order" in w and "waiting" in w for w in waits)
