@@ -6,7 +6,7 @@ is not measured. Printed, median of several runs:
 
 - the baseline: a sequential ``requests`` loop over the pages, then
   ``pd.DataFrame(records)`` + ``pd.to_datetime`` (what notebooks do today);
-- ``ef.get`` cold (no cache), at the default ``max_workers`` and at 16;
+- ``ef.get`` cold (no cache), at the default ``max_workers`` and at 8;
 - ``ef.get`` warm: the same call again within ``Expires`` (zero requests).
 
     python tests/benchmarks/bench_get.py [--runs N] [--pages N] [--quick]
@@ -103,7 +103,7 @@ def main() -> None:
         cache = Path(tempfile.mkdtemp(prefix="esiframe-bench-"))
         settings = {"base_url": url, "contact": "bench@example.com", "progress": False}
         default = ef.Client(cache=False, **settings)
-        wide = ef.Client(cache=False, max_workers=16, **settings)
+        narrow = ef.Client(cache=False, max_workers=8, **settings)
         cached = ef.Client(cache=cache, **settings)
         orders = {"region_id": 10000002}
         hand_rolled(url)  # warm the sandbox's page cache
@@ -112,7 +112,7 @@ def main() -> None:
         rows.append(("sequential loop + pd.DataFrame (baseline)", base, f"{len(frame):,} rows"))  # type: ignore[arg-type]
         for name, client in (
             (f"ef.get, max_workers={default.settings.max_workers}", default),
-            ("ef.get, max_workers=16", wide),
+            ("ef.get, max_workers=8", narrow),
         ):
             seconds, df = median(lambda c=client: c.get("GetMarketsRegionIdOrders", **orders), runs)
             rows.append((name, seconds, f"{len(df):,} rows"))  # type: ignore[arg-type]
