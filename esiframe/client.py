@@ -15,7 +15,7 @@ import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cached_property
@@ -183,7 +183,6 @@ class _Job:
     language: str
     result: Walk | None = None
     error: EsiError | None = None
-    responses: list[Response] = field(default_factory=list)
 
 
 class Client:
@@ -204,7 +203,6 @@ class Client:
             self.settings = settings.updated(**overrides)
         self.clock = clock
         self.memo = ResultCache()
-        self._lock = threading.Lock()
         if not self.settings.contact and not Client._warned_contact:
             Client._warned_contact = True
             warnings.warn(
@@ -504,7 +502,6 @@ class Client:
                     use_cache=use_cache,
                     stop=stop,
                 )
-                job.responses.append(response)
                 bar.advance()
                 return response
 
@@ -628,7 +625,8 @@ class Client:
     ) -> dict[str, Any]:
         responses = []
         for job in jobs:
-            for number, response in enumerate(job.responses, start=1):
+            pages = job.result.responses if job.result is not None else []
+            for number, response in enumerate(pages, start=1):
                 responses.append(
                     {
                         "params": _jsonable(dict(job.call.params)),
