@@ -35,11 +35,11 @@ from .errors import (
     RateLimitedError,
 )
 from .frames import merge_languages, scalar_column_name, to_frame
-from .http import Clock, Response, Transport, WaitPolicy
+from .http import Clock, Response, Transport, WaitPolicy, cache_owner
 from .limits import RouteLimit, Wait
 from .memo import ResultCache
 from .operations import Call, Operation
-from .paging import Walk, cursor_field, walk
+from .paging import Fetch, Walk, cursor_field, walk
 from .progress import Progress, progress_enabled
 from .spec import BUNDLED_DATE, Spec, check_compatibility_date, load_spec
 
@@ -444,8 +444,6 @@ class Client:
                 raise ParameterError(f"{op.operation_id} is public; character=/token= do not apply")
             return {}, "public", None
         if token is not None:
-            from .http import cache_owner
-
             header = {"Authorization": f"Bearer {token}"}
             return header, cache_owner(header["Authorization"]), None
         access, who = self.auth.access_token(
@@ -482,7 +480,7 @@ class Client:
         def on_wait(w: Wait) -> None:
             bar.status(w.reason)
 
-        def fetch_for(job: _Job) -> Any:
+        def fetch_for(job: _Job) -> Fetch:
             headers = {**base_headers, "Accept-Language": job.language}
 
             def fetch(call: Call, extra: Mapping[str, Any], refetch: bool) -> Response:
