@@ -8,6 +8,14 @@ state. The same spec, seed, sizes, ``today`` and inputs always give the same
 output; a new ``generation`` simulates ESI refreshing its cache (contents move,
 shape and page counts stay).
 
+The data hangs together the way a lesson needs it to. Items come from one pool of
+type ids (`TYPE_IDS`), so assets, blueprints, jobs, contracts and orders can all be
+valued with ``GetMarketsPrices``, which prices every type of the pool. Each
+(region, type) trades around a reference price, the recent average of its market
+history: buy orders sit below it and sell orders above, so no order book is ever
+crossed, with tight quotes at the region's trade hub and wider ones elsewhere.
+The SSO's test characters carry the same names here as in their tokens.
+
 Randomness comes from ``random.Random`` instances seeded with a blake2b hash of
 the inputs, never from Python's ``hash()``. The language is deliberately left
 out of those seeds: localized operations draw the same numbers in every
@@ -20,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Mapping
@@ -28,7 +37,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "Dataset", "Sizes"]
+__all__ = ["LANGUAGES", "TYPE_IDS", "Dataset", "Sizes"]
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 """Languages ESI translates into (``Accept-Language``), in spec order."""
@@ -41,6 +50,7 @@ _INT32_MAX = (1 << 31) - 1
 _INT64_MAX = (1 << 63) - 1
 _OPTIONAL_PRESENT = 0.85
 _DAY = 86400
+_RECENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -317,6 +327,10 @@ _ROOT_SCALAR_FIELD: dict[str, str] = {
     "GetCorporationsCorporationIdMembersLimit": "member_limit",
 }
 
+# Lists whose records repeat their would-be key: a mining ledger has a row per day, system and
+# type, so its types come from the item pool like everyone else's.
+_UNKEYED = frozenset({"GetCharactersCharacterIdMining"})
+
 # Params echoed into body fields of the same name, except where the field means someone else.
 _NO_ECHO = frozenset({("GetCharactersCharacterIdCalendarEventIdAttendees", "character_id")})
 
@@ -546,6 +560,24 @@ _HUB_STATION = {
     10000030: 60004588,
     10000042: 60005686,
 }
+
+
+def _type_pool(generated: int) -> tuple[int, ...]:
+    """The named types plus `generated` more ids, the same on every run and machine."""
+    named = {entity_id for kind, entity_id in _KNOWN if kind == "type"}
+    pool = set(named)
+    i = 0
+    while len(pool) < len(named) + generated:
+        pool.add(1000 + _mix(0x1DE5 + i) % 88000)
+        i += 1
+    return tuple(sorted(pool))
+
+
+TYPE_IDS: tuple[int, ...] = _type_pool(300)
+"""The sandbox's item universe, ascending: the minerals 34-40, the Rifter 587, the Capsule 670,
+PLEX 44992 and 300 more. Assets, blueprints, industry jobs, contract items, killmail items,
+character orders and unfiltered market orders draw their types from it, and
+``GetMarketsPrices`` prices every one of them."""
 
 # Words naming a kind in each language, used as "<word> <id>" for unknown entities.
 _KIND_WORD: dict[str, tuple[str, ...]] = {
@@ -960,8 +992,12 @@ class _Gen:
         entity: tuple[str, int] | None,
         compat_dates: list[str],
         localized: bool,
+        seed: int,
+        characters: Mapping[int, str],
     ) -> None:
         self.spec = spec
+        self.seed = seed
+        self.characters = characters
         self.localized = localized
         self.rng = rng
         self.li = _LANG_INDEX.get(lang, 0)
@@ -988,8 +1024,8 @@ class _Gen:
             kind = "station" if rng.random() < 0.8 else "structure"
         if kind == "character" and rng.random() < 0.1:
             return rng.randint(2112000000, 2129999999)
-        if kind == "type" and rng.random() < 0.2:
-            return rng.randint(34, 40)
+        if kind == "type":
+            return rng.randint(34, 40) if rng.random() < 0.2 else rng.choice(TYPE_IDS)
         lo, hi = _RANGES[kind]
         return rng.randint(lo, hi)
 
@@ -1090,13 +1126,13 @@ class _Gen:
             return self.description()
         if name == "name" or name == "role_name":
             if depth == 0 and self.entity is not None:
-                return _entity_name(self.entity[0], self.entity[1], self.lang)
+                return self.name_of(self.entity[0], self.entity[1])
             return self.name_for(siblings)
         if name.endswith("_name"):
             owner = name[: -len("_name")]
             kind = _int_kind(owner + "_id")
             if kind is not None:
-                return _entity_name(kind, self.id_of(kind), self.lang)
+                return self.name_of(kind, self.id_of(kind))
             return self.english(2) if self.li == 0 else self.phrase()
         if name == "killmail_hash":
             return f"{rng.getrandbits(160):040x}"
@@ -1120,6 +1156,40 @@ class _Gen:
             return self.english(rng.randint(2, 5))
         return self.english(2)
 
+    def name_of(self, kind: str, entity_id: int) -> str:
+        """An entity's name in this response's language; test characters go by their own."""
+        if kind == "character" and entity_id in self.characters:
+            return self.characters[entity_id]
+        return _entity_name(kind, entity_id, self.lang)
+
+    def quote(self, record: Mapping[str, Any], type_id: int) -> float:
+        """A price for an order or trade of a type on its side of the region's reference price.
+
+        Orders without ``is_buy_order`` are sell orders, as in ESI; orders and trades without a
+        region are priced as in The Forge.
+        """
+        region = record.get("region_id")
+        if not isinstance(region, int) or not _id_exists("region", region):
+            region = _FORGE
+        is_buy = record.get("is_buy_order", record.get("is_buy", False)) is True
+        margin = _margin(self.rng.random(), 1.0, self.rng.random() < 0.5)
+        return _quote(_reference_price(self.seed, region, type_id), is_buy, margin)
+
+    def fit_to_type(self, record: dict[str, Any], type_id: int) -> None:
+        """Price a record's type near its market and count it in plausible numbers.
+
+        Stacks hold up to about 20 million ISK's worth (millions of Tritanium, a few PLEX);
+        singletons hold one item.
+        """
+        for field in ("price", "unit_price"):
+            if isinstance(record.get(field), float):
+                record[field] = self.quote(record, type_id)
+        most = max(1, int(20_000_000 / _reference_price(self.seed, _FORGE, type_id)))
+        for field in ("quantity", "volume_total", "volume_remain"):
+            value = record.get(field)
+            if isinstance(value, int) and value > 0:
+                record[field] = 1 if record.get("is_singleton") is True else 1 + (value - 1) % most
+
     def name_for(self, siblings: Mapping[str, Any]) -> str:
         """A name fitting the object it sits in (its entity id, or a localized phrase)."""
         role = siblings.get("role")
@@ -1128,12 +1198,12 @@ class _Gen:
         for field, kind in _NAMED_BY:
             value = siblings.get(field)
             if isinstance(value, int):
-                return _entity_name(kind, value, self.lang)
+                return self.name_of(kind, value)
         id_kind = siblings.get("\0id_kind")
         if isinstance(id_kind, str) and isinstance(siblings.get("id"), int):
-            return _entity_name(id_kind, int(siblings["id"]), self.lang)
+            return self.name_of(id_kind, int(siblings["id"]))
         if "bloodline_id" in siblings and "id" in siblings:
-            return _entity_name("ancestry", int(siblings["id"]), self.lang)
+            return self.name_of("ancestry", int(siblings["id"]))
         # Localized operations translate generic names; others read as English.
         return self.phrase() if self.localized else self.english(self.rng.randint(2, 3))
 
@@ -1197,6 +1267,12 @@ class _Gen:
         station = out.get("station_id")
         if isinstance(station, int) and "system_id" in out and "system_id" not in self.echo:
             out["system_id"] = _station_system(station)
+        type_id = out.get("type_id")
+        if isinstance(type_id, int):
+            self.fit_to_type(out, type_id)
+        remain, total = out.get("volume_remain"), out.get("volume_total")
+        if isinstance(remain, int) and isinstance(total, int) and 0 < total < remain:
+            out["volume_remain"] = 1 + remain % total
         id_ref = _ref_field(props["id"]) if "id" in props else None
         context: dict[str, Any] = dict(out)
         if id_ref is not None:
@@ -1239,6 +1315,8 @@ class _Gen:
                 if kind is not None:
                     lo_id, hi_id = _kind_range(kind)
                     count = min(count, hi_id - lo_id + 1)
+                if kind == "type":
+                    capacity = count
             out = []
             for i in range(count):
                 key = None
@@ -1316,8 +1394,11 @@ def _unique_int(kind: str, index: int, capacity: int, salt: int) -> int:
     """The index-th of `capacity` distinct ascending ids of a kind; the salt moves the offsets.
 
     Index i owns the slot [lo + i*step, lo + (i+1)*step), so ids never collide, whichever
-    page or record asks for them.
+    page or record asks for them. Types come from `TYPE_IDS` while it holds enough of them.
     """
+    if kind == "type" and capacity <= len(TYPE_IDS):
+        step = len(TYPE_IDS) // max(capacity, 1)
+        return TYPE_IDS[index * step + (_mix(salt ^ index) % step if step > 1 else 0)]
     lo, hi = _kind_range(kind)
     step = max(1, (hi - lo + 1) // max(capacity, 1))
     return lo + index * step + (_mix(salt ^ index) % step if step > 1 else 0)
@@ -1327,7 +1408,13 @@ def _unique_int(kind: str, index: int, capacity: int, salt: int) -> int:
 
 
 class Dataset:
-    """Synthetic ESI data for every GET operation of `spec` (see the module docstring)."""
+    """Synthetic ESI data for every GET operation of `spec` (see the module docstring).
+
+    ``characters`` maps test characters' ids to the names every operation gives them; by
+    default the sandbox SSO's ``DEFAULT_CHARACTERS``, so a token's character and
+    ``PostUniverseNames`` agree. Assign ``dataset.characters`` to follow an SSO set up with
+    other characters.
+    """
 
     def __init__(
         self,
@@ -1336,11 +1423,15 @@ class Dataset:
         seed: int = 0,
         sizes: Sizes = Sizes(),
         today: dt.date | None = None,
+        characters: Mapping[int, str] | None = None,
     ) -> None:
         self._spec = _Spec(spec)
         self.seed = seed
         self.sizes = sizes
         self.today = today if today is not None else dt.datetime.now(dt.UTC).date()
+        self.characters: Mapping[int, str] = (
+            _sso_characters() if characters is None else _checked_characters(characters)
+        )
         self._compat_dates = _compatibility_dates()
 
     # -- public API
@@ -1383,7 +1474,7 @@ class Dataset:
         if items.get("type") == "integer":
             kind = _int_kind(_ROOT_LIST_FIELD.get(operation_id, "record_id")) or "record"
             return [_unique_int(kind, start + i, capacity, salt) for i in range(count)]
-        key_field = self._spec.key_field(items)
+        key_field = None if operation_id in _UNKEYED else self._spec.key_field(items)
         out = []
         for i in range(count):
             key = None
@@ -1411,6 +1502,8 @@ class Dataset:
             return {"compatibility_dates": list(self._compat_dates)}
         if operation_id == "GetMarketsRegionIdHistory":
             return self._history(params, generation)
+        if operation_id == "GetMarketsPrices":
+            return self._prices(generation)
         if op.style == "cursor":
             return self._cursor_body(op, params, language, generation)
         if op.style == "from_id":
@@ -1426,7 +1519,10 @@ class Dataset:
                 return gen.array(schema, field, 0, count=count)
             return gen.array(schema, "", 0)
         if t == "object":
-            return gen.obj(schema, "", 0)
+            record = gen.obj(schema, "", 0)
+            if operation_id == "GetCharactersDetail":
+                self._affiliate(record, _int_param(params, "character_id"))
+            return record
         if t == "integer":
             return gen.integer(schema, _ROOT_SCALAR_FIELD.get(operation_id, ""))
         if t == "number":
@@ -1521,6 +1617,8 @@ class Dataset:
             entity=entity,
             compat_dates=self._compat_dates,
             localized=op.localized,
+            seed=self.seed,
+            characters=self.characters,
         )
 
     def _echo(self, op: _Op, params: Mapping[str, str]) -> dict[str, Any]:
@@ -1597,7 +1695,7 @@ class Dataset:
             elif h % 20 == 0:
                 order_type = 34 + (h >> 5) % 7
             else:
-                order_type = 1 + _mix(base ^ ((h >> 7) % 4000)) % 90000
+                order_type = TYPE_IDS[(h >> 7) % len(TYPE_IDS)]
             is_buy = (h >> 12) % 2 == 0 if side == "all" else side == "buy"
             if hub is not None and (h >> 14) % 10 < 4:
                 location = hub
@@ -1609,10 +1707,9 @@ class Dataset:
                 else:
                     location = 60000000 + (system - 30000001) * 800 + (h >> 30) % 800
             g = _mix(h ^ (generation + 1) * 0xABCDEF)
-            unit = _type_price(order_type)
-            spread = 1.0 + ((h >> 33) % 200) / 1000.0
-            drift = 1.0 + ((g % 2001) - 1000) / 50000.0
-            price = unit * drift * (1.0 / spread if is_buy else spread)
+            unit = _reference_price(self.seed, region, order_type)
+            jitter = 0.8 + 0.4 * (g % 1001) / 1000.0
+            margin = _margin(((h >> 33) % 1000) / 1000.0, jitter, location == hub)
             volume_total = 1 + (h >> 40) % max(1, int(1_000_000 / max(unit, 1.0)) + 10)
             remain = 1 + g % volume_total
             out.append(
@@ -1623,7 +1720,7 @@ class Dataset:
                     "location_id": location,
                     "min_volume": 1 if (h >> 47) % 10 else 1 + (h >> 50) % 10,
                     "order_id": id_base + s * id_stride + version % id_stride,
-                    "price": max(0.01, round(price, 2)),
+                    "price": _quote(unit, is_buy, margin),
                     "range": _BUY_RANGES[(h >> 52) % len(_BUY_RANGES)] if is_buy else "region",
                     "system_id": system,
                     "type_id": order_type,
@@ -1640,23 +1737,53 @@ class Dataset:
             ).timestamp()
         )
 
-    # -- market history
+    # -- market prices and history
+
+    def _prices(self, generation: int) -> list[dict[str, Any]]:
+        """One entry per type of the pool, within a few percent of its price in The Forge."""
+        out = []
+        for type_id in TYPE_IDS:
+            reference = _reference_price(self.seed, _FORGE, type_id)
+            h = self._seed("prices", type_id, generation)
+            average = reference * (1.0 + ((h % 2001) - 1000) / 100_000)
+            adjusted = reference * (1.0 + (((h >> 16) % 2001) - 1000) / 50_000)
+            out.append(
+                {
+                    "adjusted_price": round(adjusted, 2),
+                    "average_price": round(average, 2),
+                    "type_id": type_id,
+                }
+            )
+        return out
 
     def _history(self, params: Mapping[str, str], generation: int) -> list[dict[str, Any]]:
+        """Daily rows whose last 30 days average the (region, type)'s reference price.
+
+        The price wanders around its level (a mean-reverting walk in log space, a few percent
+        a day), then the whole series is scaled onto the reference price, so the history, the
+        order book and ``GetMarketsPrices`` tell the same story.
+        """
         region = _int_param(params, "region_id")
         type_id = _int_param(params, "type_id")
         rng = random.Random(self._seed("history", region, type_id))
         days = self.sizes.history_days
         first = self.today - dt.timedelta(days=days)
-        price = _type_price(type_id)
-        rows: list[dict[str, Any]] = []
+        level = 0.0
+        walk: list[tuple[float, float, int, int]] = []
         activity = 10 ** rng.uniform(1, 4)
-        for i in range(days):
-            price *= 1.0 + rng.gauss(0.0, 0.02)
-            price = max(price, 0.05)
+        for _ in range(days):
+            level = 0.97 * level + rng.gauss(0.0, 0.02)
             spread = abs(rng.gauss(0.0, 0.03)) + 0.005
             order_count = max(1, int(activity * rng.uniform(0.5, 1.5)))
             volume = order_count * rng.randint(1, 5000)
+            walk.append((math.exp(level), spread, order_count, volume))
+        recent = walk[-_RECENT_DAYS:]
+        scale = (
+            _reference_price(self.seed, region, type_id) * len(recent) / sum(w[0] for w in recent)
+        )
+        rows: list[dict[str, Any]] = []
+        for i, (relative, spread, order_count, volume) in enumerate(walk):
+            price = relative * scale
             rows.append(
                 {
                     "average": round(price, 2),
@@ -1770,24 +1897,33 @@ class Dataset:
                 category = _category_of(entity_id)
                 if category is not None:
                     kind = _CATEGORY_KIND[category]
-                    name = _entity_name(kind, entity_id, "en")
+                    name = self.characters.get(entity_id) if kind == "character" else None
+                    name = name or _entity_name(kind, entity_id, "en")
                     out.append({"category": category, "id": entity_id, "name": name})
             return out
-        result = []
-        for character_id in ids:
-            if not _id_exists("character", character_id):
-                continue
-            h = self._seed("affiliation", character_id)
-            row: dict[str, Any] = {
-                "character_id": character_id,
-                "corporation_id": 98000000 + h % 1_000_000,
-            }
-            if (h >> 20) % 3:
-                row["alliance_id"] = 99000000 + (h >> 24) % 1_000_000
-            if (h >> 44) % 10 == 0:
-                row["faction_id"] = 500001 + (h >> 48) % 4
-            result.append(row)
-        return result
+        return [self._affiliation(c) for c in ids if _id_exists("character", c)]
+
+    def _affiliation(self, character_id: int) -> dict[str, Any]:
+        """A character's corporation, alliance and faction, the same in every operation."""
+        h = self._seed("affiliation", character_id)
+        row: dict[str, Any] = {
+            "character_id": character_id,
+            "corporation_id": 98000000 + h % 1_000_000,
+        }
+        if (h >> 20) % 3:
+            row["alliance_id"] = 99000000 + (h >> 24) % 1_000_000
+        if (h >> 44) % 10 == 0:
+            row["faction_id"] = 500001 + (h >> 48) % 4
+        return row
+
+    def _affiliate(self, detail: dict[str, Any], character_id: int) -> None:
+        """Make a character's details name the affiliation PostCharactersAffiliation gives."""
+        affiliation = self._affiliation(character_id)
+        for field in ("corporation_id", "alliance_id", "faction_id"):
+            if field in affiliation:
+                detail[field] = affiliation[field]
+            else:
+                detail.pop(field, None)
 
     def _ids_for_names(self, names: list[Any], language: str) -> dict[str, Any]:
         li = _LANG_INDEX.get(language, 0)
@@ -1797,6 +1933,8 @@ class Dataset:
             reverse.setdefault(translations[0].casefold(), (kind, entity_id))
         for station_id, (name, _system) in _KNOWN_STATIONS.items():
             reverse.setdefault(name.casefold(), ("station", station_id))
+        for character_id, name in self.characters.items():
+            reverse.setdefault(name.casefold(), ("character", character_id))
         out: dict[str, list[dict[str, Any]]] = {}
         for raw in names:
             if not isinstance(raw, str) or not raw:
@@ -1883,6 +2021,32 @@ def _id_exists(kind: str | None, value: int) -> bool:
     return lo <= value <= hi
 
 
+def _sso_characters() -> Mapping[int, str]:
+    """The sandbox SSO's test characters, the one list of them.
+
+    Imported on first use: the SSO module imports the server, which imports this module.
+    """
+    from esiframe.sandbox.sso import DEFAULT_CHARACTERS
+
+    return DEFAULT_CHARACTERS
+
+
+def _checked_characters(characters: Mapping[int, str]) -> Mapping[int, str]:
+    if not isinstance(characters, Mapping) or not all(
+        isinstance(cid, int)
+        and not isinstance(cid, bool)
+        and _id_exists("character", cid)
+        and isinstance(name, str)
+        and name
+        for cid, name in characters.items()
+    ):
+        raise ValueError(
+            "characters must map character ids (90000000-98000000 or 2112000000-2129999999) "
+            f"to non-empty names, got {characters!r}"
+        )
+    return characters
+
+
 def _int_param(params: Mapping[str, str], name: str) -> int:
     try:
         return int(str(params[name]))
@@ -1905,17 +2069,62 @@ def _iso(timestamp: int) -> str:
     return f"{_day(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
-_KNOWN_PRICES = {34: 4.5, 35: 9.0, 36: 45.0, 37: 60.0, 38: 750.0, 39: 1100.0, 40: 2300.0}
+_KNOWN_PRICES = {
+    34: 4.5,
+    35: 9.0,
+    36: 45.0,
+    37: 60.0,
+    38: 750.0,
+    39: 1100.0,
+    40: 2300.0,
+    587: 350_000.0,
+    670: 10_000.0,
+    44992: 4_800_000.0,
+}
 
 
 @lru_cache(maxsize=8192)
 def _type_price(type_id: int) -> float:
-    """A stable reference price per type: minerals at their usual level, others log-spread."""
+    """A stable base price per type: known items at their usual level, others log-spread."""
     known = _KNOWN_PRICES.get(type_id)
     if known is not None:
         return known
     h = _mix(type_id * 7919)
     return 10 ** (0.5 + 7.0 * (h % 1_000_000) / 1_000_000)
+
+
+@lru_cache(maxsize=65536)
+def _reference_price(seed: int, region_id: int, type_id: int) -> float:
+    """The price a type trades around in a region: its base price with a regional premium.
+
+    The Forge sits within 2% of the base price, other regions from 1% below to 8% above it,
+    as goods flow out of Jita. Market history is scaled so its recent average is this price.
+    """
+    u = _hash(seed, "reference", region_id, type_id) % 10_000 / 10_000
+    factor = 0.98 + 0.04 * u if region_id == _FORGE else 0.99 + 0.09 * u
+    return max(1.0, _type_price(type_id) * factor)
+
+
+def _quote(reference: float, is_buy: bool, margin: float) -> float:
+    """A price `margin` (a fraction, > 0) below the reference for a buy, above it for a sell.
+
+    Buys round down and sells round up to the cent, so every buy stays strictly below every
+    sell of the same (region, type) whatever the margins.
+    """
+    if is_buy:
+        return max(0.01, math.floor(reference * (1.0 - margin) * 100.0) / 100.0)
+    return math.ceil(reference * (1.0 + margin) * 100.0) / 100.0
+
+
+def _margin(u: float, jitter: float, at_hub: bool) -> float:
+    """How far an order sits from the reference: u in [0, 1) places it, jitter ~1 moves it.
+
+    At the hub most orders crowd the reference (0.5% to at most 10%), so its best quotes lie
+    within a few percent; elsewhere they start 2% out and spread to at most 38%.
+    """
+    if at_hub:
+        return 0.005 + 0.08 * u**3 * jitter
+    return 0.02 + 0.30 * u**2 * jitter
 
 
 @lru_cache(maxsize=1)

@@ -792,6 +792,7 @@ class Sandbox:
         from esiframe.sandbox.sso import SandboxSSO
 
         self.sso = SandboxSSO(clock=self.limits.clock).mount(self, authorize=authorize is None)
+        self.dataset.characters = self.sso.characters  # one name per character everywhere
         clock = self.limits.clock
         self._error_limit = ErrorLimit(self.limits.error_limit, self.limits.error_window, clock)
         self._buckets = TokenBuckets(clock)

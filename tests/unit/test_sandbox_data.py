@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import itertools
 import json
+import statistics
 from importlib import resources
 from typing import Any
 
@@ -13,7 +14,8 @@ import jsonschema
 import pytest
 import schemacheck
 
-from esiframe.sandbox.data import LANGUAGES, Dataset, Sizes
+from esiframe.sandbox.data import LANGUAGES, TYPE_IDS, Dataset, Sizes
+from esiframe.sandbox.sso import DEFAULT_CHARACTERS
 
 TODAY = dt.date(2026, 8, 10)
 SMALL = Sizes(
@@ -354,6 +356,196 @@ def test_path_parameters_come_back_in_the_body(ds: Dataset) -> None:
     station = ds.body("GetUniverseStationsStationId", {"station_id": "60003760"})
     assert station["name"] == "Jita IV - Moon 4 - Caldari Navy Assembly Plant"
     assert station["system_id"] == 30000142
+
+
+# --------------------------------------------------------------------------- a coherent market
+
+FORGE, DOMAIN, NO_HUB = 10000002, 10000043, 10000005
+JITA_44 = 60003760
+MINERALS = range(34, 41)
+PLEX = 44992
+# Enough orders per region that most types are quoted on both sides, small enough to stay fast.
+BOOK = Sizes(page_size=1000, forge_order_pages=8, region_order_pages=2, history_days=60)
+
+
+@pytest.fixture(scope="module")
+def book() -> Dataset:
+    return Dataset(SPEC, seed=11, sizes=BOOK, today=TODAY)
+
+
+def recent_average(data: Dataset, region: int, type_id: int) -> float:
+    """What a user reads as a type's current price: the last 30 days of market history."""
+    params = {"region_id": str(region), "type_id": str(type_id)}
+    rows = data.body("GetMarketsRegionIdHistory", params)
+    return statistics.fmean(float(r["average"]) for r in rows[-30:])
+
+
+def quotes(orders: list[dict[str, Any]]) -> dict[int, tuple[list[float], list[float]]]:
+    """Buy and sell prices by type."""
+    out: dict[int, tuple[list[float], list[float]]] = {}
+    for o in orders:
+        out.setdefault(o["type_id"], ([], []))[0 if o["is_buy_order"] else 1].append(o["price"])
+    return out
+
+
+def type_ids_in(value: Any, field: str = "") -> set[int]:
+    """Every type id in a body: fields named type_id or ending in _type_id."""
+    if isinstance(value, dict):
+        return {t for k, v in value.items() for t in type_ids_in(v, k)}
+    if isinstance(value, list):
+        return {t for v in value for t in type_ids_in(v, field)}
+    if isinstance(value, int) and (field == "type_id" or field.endswith("_type_id")):
+        return {value}
+    return set()
+
+
+@pytest.mark.parametrize("generation", [0, 1, 9])
+@pytest.mark.parametrize("region", [FORGE, DOMAIN, NO_HUB])
+def test_region_order_books_are_never_crossed(book: Dataset, region: int, generation: int) -> None:
+    params = {"region_id": str(region), "order_type": "all"}
+    orders = all_records(book, "GetMarketsRegionIdOrders", params, generation=generation)
+    two_sided = {t: q for t, q in quotes(orders).items() if q[0] and q[1]}
+    assert len(two_sided) >= 100
+    assert set(MINERALS) <= set(two_sided)
+    crossed = {t for t, (bids, asks) in two_sided.items() if max(bids) >= min(asks)}
+    assert not crossed
+
+
+@pytest.mark.parametrize("type_id", [34, 38, 40, PLEX, TYPE_IDS[150], 12345])
+def test_type_books_straddle_the_recent_history_average(book: Dataset, type_id: int) -> None:
+    for region in (FORGE, 10000032, NO_HUB):
+        recent = recent_average(book, region, type_id)
+        for generation in (0, 3):
+            params = {"region_id": str(region), "type_id": str(type_id), "order_type": "all"}
+            orders = book.page("GetMarketsRegionIdOrders", params, 1, generation=generation)
+            bids, asks = quotes(orders)[type_id]
+            assert bids and asks
+            assert max(bids) < recent < min(asks), (region, generation)
+
+
+def test_hub_quotes_are_tight_and_the_rest_of_the_region_wider(book: Dataset) -> None:
+    params = {"region_id": str(FORGE), "order_type": "all"}
+    orders = all_records(book, "GetMarketsRegionIdOrders", params)
+    for type_id in MINERALS:
+        recent = recent_average(book, FORGE, type_id)
+        mine = [o for o in orders if o["type_id"] == type_id]
+        hub_bids, hub_asks = quotes([o for o in mine if o["location_id"] == JITA_44])[type_id]
+        away_bids, away_asks = quotes([o for o in mine if o["location_id"] != JITA_44])[type_id]
+        assert 0.003 <= 1 - max(hub_bids) / recent <= 0.05, type_id
+        assert 0.003 <= min(hub_asks) / recent - 1 <= 0.05, type_id
+        assert min(away_asks) - max(away_bids) > min(hub_asks) - max(hub_bids), type_id
+
+
+def test_prices_cover_the_pool_near_the_forge_history(ds: Dataset) -> None:
+    prices = ds.body("GetMarketsPrices", {})
+    by_type = {p["type_id"]: p for p in prices}
+    assert len(by_type) == len(prices) == len(TYPE_IDS)
+    assert set(by_type) == set(TYPE_IDS)
+    assert {*MINERALS, 587, 670, PLEX} <= set(by_type)
+    for type_id in (*MINERALS, 587, PLEX, TYPE_IDS[200]):
+        recent = recent_average(ds, FORGE, type_id)
+        assert by_type[type_id]["average_price"] == pytest.approx(recent, rel=0.03)
+        assert by_type[type_id]["adjusted_price"] == pytest.approx(recent, rel=0.05)
+    assert by_type[PLEX]["average_price"] > 1000 * by_type[34]["average_price"]
+    assert ds.body("GetMarketsPrices", {}, generation=1) != prices
+
+
+CHARACTER_ITEMS = (
+    "GetCharactersCharacterIdAssets",
+    "GetCharactersCharacterIdBlueprints",
+    "GetCharactersCharacterIdIndustryJobs",
+    "GetCharactersCharacterIdOrders",
+    "GetCharactersCharacterIdOrdersHistory",
+    "GetCharactersCharacterIdWalletTransactions",
+    "GetCharactersCharacterIdMining",
+    "GetCharactersCharacterIdImplants",
+    "GetCharactersCharacterIdShip",
+    "GetCharactersCharacterIdFittings",
+)
+
+
+@pytest.mark.parametrize("character_id", sorted(DEFAULT_CHARACTERS))
+def test_prices_value_everything_the_test_characters_hold(ds: Dataset, character_id: int) -> None:
+    prices = {p["type_id"]: p["average_price"] for p in ds.body("GetMarketsPrices", {})}
+    priced = set(prices)
+    params = {"character_id": str(character_id)}
+    assets = all_records(ds, "GetCharactersCharacterIdAssets", params)
+    assert len(type_ids_in(assets)) >= 10
+    assert all(a["quantity"] == 1 for a in assets if a["is_singleton"])
+    # A stack is worth what a character plausibly holds, not trillions of ISK.
+    assert max(a["quantity"] * prices[a["type_id"]] for a in assets) < 50_000_000
+    for op_id in CHARACTER_ITEMS:
+        if op_id in X_PAGES:
+            found = type_ids_in(all_records(ds, op_id, params))
+        elif op_id == "GetCharactersCharacterIdImplants":
+            found = set(ds.body(op_id, params))
+        else:
+            found = type_ids_in(ds.body(op_id, params))
+        assert found, op_id
+        assert found <= priced, (op_id, sorted(found - priced)[:5])
+    contract = {**params, "contract_id": "200000001"}
+    items = ds.body("GetCharactersCharacterIdContractsContractIdItems", contract)
+    assert type_ids_in(items) <= priced
+    region_orders = all_records(ds, "GetMarketsRegionIdOrders", {"region_id": str(FORGE)})
+    assert type_ids_in(region_orders) <= priced
+
+
+def test_character_orders_and_trades_sit_on_their_side_of_the_market(ds: Dataset) -> None:
+    params = {"character_id": "2112000001"}
+    orders = ds.body("GetCharactersCharacterIdOrders", params)
+    for o in orders:
+        recent = recent_average(ds, o["region_id"], o["type_id"])
+        assert (o["price"] < recent) if o.get("is_buy_order") else (o["price"] > recent)
+        assert 0 < o["volume_remain"] <= o["volume_total"]
+    trades = ds.body("GetCharactersCharacterIdWalletTransactions", params)
+    assert {t["is_buy"] for t in trades} == {True, False}
+    for t in trades[:20]:
+        recent = recent_average(ds, FORGE, t["type_id"])
+        assert (t["unit_price"] < recent) if t["is_buy"] else (t["unit_price"] > recent)
+        assert t["unit_price"] == pytest.approx(recent, rel=0.5)
+
+
+# --------------------------------------------------------------------------- characters
+
+
+def test_sso_characters_go_by_their_sso_names_everywhere(ds: Dataset) -> None:
+    ids = sorted(DEFAULT_CHARACTERS)
+    assert DEFAULT_CHARACTERS[2112000001] == "Aura Sandbox"
+    named = ds.body("PostUniverseNames", {}, request_body=ids)
+    assert {n["id"]: (n["category"], n["name"]) for n in named} == {
+        cid: ("character", name) for cid, name in DEFAULT_CHARACTERS.items()
+    }
+    looked_up = ds.body("PostUniverseIds", {}, request_body=[DEFAULT_CHARACTERS[i] for i in ids])
+    assert looked_up == {"characters": [{"id": i, "name": DEFAULT_CHARACTERS[i]} for i in ids]}
+    affiliations = ds.body("PostCharactersAffiliation", {}, request_body=ids)
+    assert [a["character_id"] for a in affiliations] == ids
+    for affiliation in affiliations:
+        cid = affiliation["character_id"]
+        for generation in (0, 1):
+            params = {"character_id": str(cid)}
+            detail = ds.body("GetCharactersDetail", params, generation=generation)
+            assert detail["name"] == DEFAULT_CHARACTERS[cid]
+            for field in ("corporation_id", "alliance_id", "faction_id"):
+                assert detail.get(field) == affiliation.get(field), (cid, field)
+
+
+def test_other_characters_keep_generated_names(ds: Dataset) -> None:
+    names = ds.body("PostUniverseNames", {}, request_body=[2112000004, 90000001])
+    assert all(n["name"] and n["name"] not in DEFAULT_CHARACTERS.values() for n in names)
+
+
+def test_characters_can_be_chosen_and_bad_ones_are_refused() -> None:
+    data = Dataset(SPEC, sizes=SMALL, today=TODAY, characters={2112000042: "Delta Sandbox"})
+    assert data.body("GetCharactersDetail", {"character_id": "2112000042"})["name"] == (
+        "Delta Sandbox"
+    )
+    assert data.body("GetCharactersDetail", {"character_id": "2112000001"})["name"] != (
+        "Aura Sandbox"
+    )
+    with pytest.raises(ValueError, match="characters must map character ids"):
+        Dataset(SPEC, characters={5: "Nobody"})
+    with pytest.raises(ValueError, match="non-empty names"):
+        Dataset(SPEC, characters={2112000042: ""})
 
 
 # --------------------------------------------------------------------------- cursor and from_id
