@@ -154,7 +154,6 @@ class Transport:
         self.session.close()
         self.plain.close()
 
-
     def send(
         self,
         method: str,

@@ -125,7 +125,9 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
             self.link_html.layout.display = "none"
             self.character_html.value = (
                 f'<img src="{html.escape(model.portrait_url)}" width="64" height="64" alt="" '
-                'style="vertical-align:middle;margin-right:8px">'
+                'style="vertical-align:middle;margin-right:8px" '
+                # offline (the sandbox, a plane) the image server is unreachable: no broken box
+                "onerror=\"this.style.display='none'\">"
                 f"<b>{html.escape(model.character.name)}</b>"
             )
         elif model.status == "error":
