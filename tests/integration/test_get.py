@@ -82,8 +82,9 @@ def test_a_refresh_mid_walk_gives_a_consistent_snapshot(esi_sandbox_factory, mak
     ]
     assert df["order_id"].tolist() == expected
     meta = df.attrs["esi"]
+    # one snapshot: every page carries the same Last-Modified
     assert [r["page"] for r in meta["responses"]] == list(range(1, SMALL.forge_order_pages + 1))
-    assert {r["last_modified"] for r in meta["responses"]} == {meta["last_modified"]}  # one snapshot
+    assert {r["last_modified"] for r in meta["responses"]} == {meta["last_modified"]}
     assert sb.log.count(operation_id="GetMarketsRegionIdOrders") > SMALL.forge_order_pages
 
 
