@@ -95,7 +95,8 @@ def test_a_token_without_scopes_has_none() -> None:
 
 @pytest.mark.parametrize("issuer", ISSUERS)
 def test_both_documented_eve_issuers_are_accepted(issuer: str) -> None:
-    check_claims(claims(iss=issuer), client_id=CLIENT, issuers=ISSUERS, now=NOW)
+    accepted = check_claims(claims(iss=issuer), client_id=CLIENT, issuers=ISSUERS, now=NOW)
+    assert accepted.client_id == CLIENT
 
 
 @pytest.mark.parametrize(
