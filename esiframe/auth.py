@@ -73,6 +73,8 @@ HTTP_TIMEOUT = 30.0
 CLAIMS_LEEWAY = 5.0
 LOGIN_TIMEOUT = 600.0
 STORE_FILE = "tokens.json"
+#: The SSO that issued a stored login when the file does not say (files from before it did).
+EVE_SSO = "https://login.eveonline.com"
 _SUB = re.compile(r"CHARACTER:EVE:(\d+)")
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -211,9 +213,16 @@ class TokenRecord:
     expires: float
     refresh_token: str = field(repr=False)
     access_token: str = field(repr=False)
+    sso: str = EVE_SSO
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """Which login this is: the SSO, the application, the character."""
+        return (self.sso, self.client_id, self.character_id)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "sso": self.sso,
             "client_id": self.client_id,
             "character_id": self.character_id,
             "name": self.name,
@@ -233,6 +242,7 @@ class TokenRecord:
             expires=float(data.get("expires", 0.0)),
             refresh_token=str(data["refresh_token"]),
             access_token=str(data.get("access_token", "")),
+            sso=str(data.get("sso", EVE_SSO)),
         )
 
 
@@ -269,30 +279,21 @@ class TokenStore:
                 self._seen = seen
             return list(self._records)
 
-    def get(self, client_id: str, character_id: int) -> TokenRecord | None:
-        """The login of ``character_id`` for ``client_id``, if stored."""
-        for record in self.records():
-            if record.client_id == client_id and record.character_id == character_id:
-                return record
-        return None
+    def get(self, key: tuple[str, str, int]) -> TokenRecord | None:
+        """The login with this :attr:`TokenRecord.key`, if stored."""
+        return next((record for record in self.records() if record.key == key), None)
 
     def put(self, record: TokenRecord) -> None:
-        """Store ``record``, replacing the same character's login for the same client id."""
+        """Store ``record``, replacing the login with the same key."""
         with self._lock:
-            others = [
-                r
-                for r in self.records()
-                if (r.client_id, r.character_id) != (record.client_id, record.character_id)
-            ]
+            others = [r for r in self.records() if r.key != record.key]
             self._write([*others, record])
 
-    def remove(self, client_id: str, character_id: int) -> bool:
+    def remove(self, key: tuple[str, str, int]) -> bool:
         """Forget one login; True if it was stored."""
         with self._lock:
             records = self.records()
-            kept = [
-                r for r in records if (r.client_id, r.character_id) != (client_id, character_id)
-            ]
+            kept = [r for r in records if r.key != key]
             if len(kept) == len(records):
                 return False
             self._write(kept)
@@ -729,7 +730,7 @@ class Auth:
         self._lock = threading.RLock()
         self._metadata: tuple[float, dict[str, Any]] | None = None
         self._keys: tuple[float, KeySet] | None = None
-        self._flights: dict[tuple[str, int], threading.Lock] = {}
+        self._flights: dict[tuple[str, str, int], threading.Lock] = {}
         self._callbacks: dict[tuple[str, int], Login] = {}
 
     def __repr__(self) -> str:
@@ -893,6 +894,7 @@ class Auth:
             expires=claims.expires,
             refresh_token=tokens["refresh_token"],
             access_token=tokens["access_token"],
+            sso=self.sso_url,
         )
         self._save(record)
         return Character.from_record(record)
@@ -952,11 +954,10 @@ class Auth:
         record = self._select(character, scope, client_id)
         if self._fresh(record):
             return record.access_token, Character.from_record(record)
-        key = (record.client_id, record.character_id)
         with self._lock:
-            flight = self._flights.setdefault(key, threading.Lock())
+            flight = self._flights.setdefault(record.key, threading.Lock())
         with flight:
-            current = self._current(key)
+            current = self.store.get(record.key)
             if current is None:
                 raise LoginRequired(
                     f"{record.name} was logged out meanwhile; log in with "
@@ -969,9 +970,9 @@ class Auth:
     def _fresh(self, record: TokenRecord) -> bool:
         return bool(record.access_token) and record.expires - self.leeway > self.clock()
 
-    def _current(self, key: tuple[str, int]) -> TokenRecord | None:
-        """One login as stored now (another thread or process may have refreshed it)."""
-        return self.store.get(*key)
+    def _records(self) -> list[TokenRecord]:
+        """The stored logins of this SSO (a sandbox's logins never mix with EVE's)."""
+        return [r for r in self.store.records() if r.sso == self.sso_url]
 
     def _refresh(self, record: TokenRecord) -> TokenRecord:
         try:
@@ -983,11 +984,16 @@ class Auth:
                 }
             )
         except _Refused as exc:
-            latest = self._current((record.client_id, record.character_id))
+            latest = self.store.get(record.key)
             if latest is not None and latest.refresh_token != record.refresh_token:
                 # another process rotated the refresh token first: use its result
                 return latest if self._fresh(latest) else self._refresh(latest)
-            self.store.remove(record.client_id, record.character_id)
+            if exc.error != "invalid_grant":  # a passing SSO problem: keep the login
+                raise AuthError(
+                    f"the SSO could not refresh {record.name}'s login just now ({exc}); "
+                    "the login is kept, try again shortly"
+                ) from None
+            self.store.remove(record.key)
             raise LoginRequired(
                 f"the SSO refused to refresh {record.name}'s login ({exc.error}); log in again "
                 f"with {_login_call(record.client_id, record.scopes)}"
@@ -1021,7 +1027,7 @@ class Auth:
     def _select(
         self, character: str | int | None, scope: str | None, client_id: str | None
     ) -> TokenRecord:
-        records = self.store.records()
+        records = self._records()
         if client_id is not None:
             records = [r for r in records if r.client_id == client_id]
         wanted = [scope] if scope else []
@@ -1048,7 +1054,7 @@ class Auth:
                 "pass character= (a name or an id)"
             )
         best = max(usable, key=lambda r: r.expires)
-        return self._current((best.client_id, best.character_id)) or best
+        return self.store.get(best.key) or best
 
     def _named(
         self,
@@ -1080,7 +1086,7 @@ class Auth:
         """The stored logins: character_id, name, scopes, expires (access token), client_id."""
         import pandas as pd
 
-        records = sorted(self.store.records(), key=lambda r: (r.name.casefold(), r.client_id))
+        records = sorted(self._records(), key=lambda r: (r.name.casefold(), r.client_id))
         return pd.DataFrame(
             {
                 "character_id": pd.Series([r.character_id for r in records], dtype="int64"),
@@ -1097,10 +1103,10 @@ class Auth:
         The logins are forgotten even if the revocation cannot be sent; that case then raises
         :class:`AuthError` saying so.
         """
-        records = self._named(character, self.store.records(), None, None)
+        records = self._named(character, self._records(), None, None)
         failures: list[str] = []
         for record in records:
-            self.store.remove(record.client_id, record.character_id)
+            self.store.remove(record.key)
             try:
                 self._revoke(record)
             except AuthError as exc:

@@ -3,6 +3,7 @@ character selection, and the login panel's model. No sockets."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -16,6 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from esiframe.auth import (
+    EVE_SSO,
     Auth,
     Character,
     Login,
@@ -187,10 +189,14 @@ def test_garbage_is_not_a_token(published: KeySet) -> None:
 # --- token store ------------------------------------------------------------------------------
 
 
+OFFLINE_SSO = "http://127.0.0.1:9"  # nothing listens there: any SSO request fails at once
+
+
 def record(
     character_id: int = 2112000001, name: str = "Aura Sandbox", **changes: Any
 ) -> TokenRecord:
     values: dict[str, Any] = {
+        "sso": OFFLINE_SSO,
         "client_id": CLIENT,
         "character_id": character_id,
         "name": name,
@@ -210,10 +216,10 @@ def test_store_round_trips_several_characters_across_instances(tmp_path: Path) -
     TokenStore(path).put(record(access_token="newer", expires=NOW + 2400))
     again = TokenStore(path)
     assert {r.character_id for r in again.records()} == {2112000001, 2112000002}
-    aura = again.get(CLIENT, 2112000001)
+    aura = again.get((OFFLINE_SSO, CLIENT, 2112000001))
     assert aura is not None and aura.access_token == "newer" and aura.expires == NOW + 2400
-    assert again.remove(CLIENT, 2112000002) is True
-    assert again.remove(CLIENT, 2112000002) is False
+    assert again.remove((OFFLINE_SSO, CLIENT, 2112000002)) is True
+    assert again.remove((OFFLINE_SSO, CLIENT, 2112000002)) is False
     assert [r.name for r in TokenStore(path).records()] == ["Aura Sandbox"]
 
 
@@ -288,8 +294,18 @@ def offline_auth(tmp_path: Path) -> Auth:
             scopes=("esi-assets.read_assets.v1", "esi-wallet.read_character_wallet.v1"),
         )
     )
-    return Auth(
-        sso_url="http://127.0.0.1:9", session=requests.Session(), store=store, clock=lambda: NOW
+    return Auth(sso_url=OFFLINE_SSO, session=requests.Session(), store=store, clock=lambda: NOW)
+
+
+def test_logins_of_another_sso_are_neither_seen_nor_touched(offline_auth: Auth) -> None:
+    eve = record(2112000003, "Charlie Main", sso=EVE_SSO, access_token="", expires=0)
+    offline_auth.store.put(eve)
+    assert "Charlie Main" not in set(offline_auth.characters()["name"])
+    with pytest.raises(LoginRequired, match="not logged in"):
+        offline_auth.access_token(character="Charlie Main")
+    assert offline_auth.store.get(eve.key) == eve  # a sandbox session never refreshes or drops it
+    assert TokenRecord.from_json({k: v for k, v in eve.to_json().items() if k != "sso"}).sso == (
+        EVE_SSO  # files written before logins named their SSO are EVE's
     )
 
 
@@ -472,3 +488,46 @@ def test_panel_finish_button_uses_the_pasted_url() -> None:
     panel.paste_text.value = "http://127.0.0.1:8765/callback?code=pasted&state=s1"
     panel.finish_button.click()
     assert codes == ["pasted"] and login.status == "done"
+
+
+class _SSOAnswering(requests.Session):
+    """The SSO's HTTP as a transport stand-in: metadata, and one fixed token-endpoint error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        answer = requests.Response()
+        answer.headers["Content-Type"] = "application/json"
+        if str(url).endswith("/.well-known/oauth-authorization-server"):
+            answer.status_code = 200
+            endpoints = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+            body = {"issuer": "127.0.0.1:9"} | {key: f"{OFFLINE_SSO}/{key}" for key in endpoints}
+        else:
+            answer.status_code = 400
+            body = {"error": self.error, "error_description": "as told"}
+        answer._content = json.dumps(body).encode()
+        return answer
+
+
+@pytest.mark.parametrize("error", ["temporarily_unavailable", "invalid_request"])
+def test_a_passing_sso_error_on_refresh_keeps_the_login(tmp_path: Path, error: str) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    store.put(record(access_token="", expires=0))
+    auth = Auth(sso_url=OFFLINE_SSO, session=_SSOAnswering(error), store=store, clock=lambda: NOW)
+    with pytest.raises(AuthError, match="login is kept") as info:
+        auth.access_token()
+    assert not isinstance(info.value, LoginRequired)
+    assert len(store.records()) == 1
+
+
+def test_a_refused_refresh_token_forgets_the_login(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    store.put(record(access_token="", expires=0))
+    auth = Auth(
+        sso_url=OFFLINE_SSO, session=_SSOAnswering("invalid_grant"), store=store, clock=lambda: NOW
+    )
+    with pytest.raises(LoginRequired, match="log in again"):
+        auth.access_token()
+    assert store.records() == []
