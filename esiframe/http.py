@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from requests_cache.backends.sqlite import SQLiteCache
 from requests_cache.cache_keys import create_key
 
 from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
-from .limits import Limiter, RouteLimit, Wait, backoff
+from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 __all__ = [
     "CacheState",
@@ -38,6 +39,7 @@ __all__ = [
     "cache_file",
     "cache_owner",
     "clear_cache",
+    "iso_time",
 ]
 
 log = logging.getLogger("esiframe")
@@ -46,6 +48,15 @@ CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"
 WaitPolicy = Literal["sleep", "raise"]
 _VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: A connection lost before or during the answer: worth another try.
+_DROPPED = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+#: Waits at least this long are logged as warnings (visible without logging set up).
+_LOUD_WAIT = 5.0
 
 
 def _sleep(seconds: float, stop: threading.Event) -> bool:
@@ -127,6 +138,7 @@ class Transport:
         self.retries = retries
         self.clock = clock or Clock()
         self.limiter = Limiter(clock=self.clock.now)
+        self._slots = threading.BoundedSemaphore(max_workers)  # requests on the wire at once
         self.cache_path = cache_file(cache) if cache else None
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
@@ -180,12 +192,21 @@ class Transport:
         """
         url = self.base_url + path
         stop = stop or threading.Event()
+        if use_cache and not force_refresh and isinstance(self.session, CachedSession):
+            kept = self.session.request(
+                method, url, only_if_cached=True, **_kwargs(query, headers, body)
+            )
+            # Fresh in the cache (only 200s are stored): no request, so no limits to wait for.
+            # A miss comes back as requests-cache's own 504, never sent anywhere.
+            if kept.status_code == 200 and getattr(kept, "from_cache", False):
+                return Response(kept.status_code, _json(kept), kept.headers, url, "cache")
         attempt = 0
         while True:
             self._await_limits(route, owner, on_limit, on_wait, url, stop)
             try:
-                raw = self._request(method, url, query, headers, body, force_refresh, use_cache)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                with self._slots:
+                    raw = self._request(method, url, query, headers, body, force_refresh, use_cache)
+            except _DROPPED as exc:
                 self.limiter.release(route, owner)
                 attempt += 1
                 if attempt > self.retries:
@@ -198,6 +219,9 @@ class Transport:
                     backoff(attempt), f"connection failed ({exc.__class__.__name__})", on_wait, stop
                 )
                 continue
+            except BaseException:  # interrupted: the reservation must not leak
+                self.limiter.release(route, owner)
+                raise
             state = _cache_state(raw)
             if state == "cache":
                 self.limiter.release(route, owner)
@@ -211,7 +235,12 @@ class Transport:
                 return Response(raw.status_code, _json(raw), raw.headers, url, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt += 1
-                self._pause(backoff(attempt), f"ESI answered {raw.status_code}", on_wait, stop)
+                if route.per_minute and _hidden_limit_hit(raw):  # FACTS 5.1: wait a minute
+                    self._pause(
+                        HIDDEN_WINDOW, "ESI's hidden per-minute limit answered 500", on_wait, stop
+                    )
+                else:
+                    self._pause(backoff(attempt), f"ESI answered {raw.status_code}", on_wait, stop)
                 continue
             raise _http_error(method, url, raw)
 
@@ -225,13 +254,10 @@ class Transport:
         force_refresh: bool,
         use_cache: bool,
     ) -> requests.Response:
-        kwargs: dict[str, Any] = {"params": query, "headers": headers, "timeout": self.timeout}
-        if body is not None:
-            kwargs["json"] = body
+        kwargs = _kwargs(query, headers, body) | {"timeout": self.timeout}
+        if not use_cache:  # neither read nor written: the uncached session
+            return self.plain.request(method, url, **kwargs)
         if isinstance(self.session, CachedSession):
-            if not use_cache:
-                with self.session.cache_disabled():
-                    return self.session.request(method, url, **kwargs)
             return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
         return self.session.request(method, url, **kwargs)
 
@@ -260,7 +286,12 @@ class Transport:
             raise RateLimitedError(
                 f"{wait.reason} (on_limit='raise')",
                 status=raw.status_code if raw is not None else 0,
-                state={"kind": wait.kind, "seconds": wait.seconds, **wait.state},
+                state={
+                    "kind": wait.kind,
+                    "seconds": wait.seconds,
+                    **wait.state,
+                    "limits": self.limiter.snapshot(),
+                },
                 url=url,
                 headers=raw.headers if raw is not None else None,
                 body=_json(raw) if raw is not None else None,
@@ -284,11 +315,37 @@ class Transport:
                 reason=f"{reason}; retrying in {seconds:.1f} s",
                 state={},
             )
-        log.info(wait.reason)
+        log.log(logging.WARNING if seconds >= _LOUD_WAIT else logging.INFO, wait.reason)
         if on_wait is not None:
             on_wait(wait)
         if self.clock.sleep(seconds, stop):
             raise KeyboardInterrupt("esiframe request interrupted")
+
+
+def _kwargs(
+    query: Mapping[str, Any] | None, headers: Mapping[str, str] | None, body: Any
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"params": query, "headers": headers}
+    if body is not None:
+        kwargs["json"] = body
+    return kwargs
+
+
+def _hidden_limit_hit(raw: requests.Response) -> bool:
+    """A 500 from market history that says it is the rate limit (FACTS 5.1)."""
+    text = f"{raw.reason} {raw.text[:500]}".lower()
+    return raw.status_code == 500 and "limit" in text
+
+
+def iso_time(http_date: str | None) -> str | None:
+    """An HTTP date header (``Expires``, ``Last-Modified``) as ISO 8601, for metadata and
+    comparisons; a value that is not an HTTP date is passed through."""
+    if not http_date:
+        return None
+    try:
+        return parsedate_to_datetime(http_date).isoformat()
+    except (TypeError, ValueError):
+        return http_date
 
 
 def cache_file(directory: Path) -> Path:

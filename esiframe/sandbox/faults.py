@@ -29,7 +29,7 @@ __all__ = [
     "token_cost",
 ]
 
-_RATE_FIELDS = ("error_rate", "drop_rate", "bare_429_rate")
+_RATE_FIELDS = ("error_rate", "drop_rate", "cut_rate", "bare_429_rate")
 _COUNT_FIELDS = ("refresh_after", "refresh_every")
 
 
@@ -40,6 +40,8 @@ class Faults:
     - ``latency``: seconds added before each request is answered.
     - ``error_rate``: fraction of ESI requests answered 500/502/503/504 with ``{"error": ...}``.
     - ``drop_rate``: fraction of requests whose connection is closed without any response.
+    - ``cut_rate``: fraction of answers cut off: full headers, half the body, then the
+      connection closes (a connection lost in the middle of an answer).
     - ``refresh_after``: refresh the data once after this many X-Pages page requests (counted from
       when the value was set), simulating ESI refreshing its cache in the middle of a walk.
     - ``refresh_every``: refresh after every this many X-Pages page requests (walks never agree).
@@ -52,6 +54,7 @@ class Faults:
     latency: float = 0.0
     error_rate: float = 0.0
     drop_rate: float = 0.0
+    cut_rate: float = 0.0
     refresh_after: int | None = None
     refresh_every: int | None = None
     group_max_tokens: dict[str, int] = field(default_factory=dict)

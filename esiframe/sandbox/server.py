@@ -48,7 +48,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self, TypeVar
@@ -141,6 +141,7 @@ class SandboxResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    cut: bool = False  # send half the body, then close the connection (Faults.cut_rate)
 
     @classmethod
     def json(
@@ -913,6 +914,8 @@ class Sandbox:
                 response = self._openapi(request)
             else:
                 response, operation_id = self._esi(request)
+        if response is not None and response.body and faults.roll(faults.cut_rate):
+            response = replace(response, cut=True)
         self.log.append(
             LogEntry(
                 method=request.method,
@@ -1373,6 +1376,9 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         payload = response.body if has_body and self.command != "HEAD" else b""
+        if response.cut:
+            payload = payload[: len(payload) // 2]
+            self.close_connection = True
         self.wfile.write(head + payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch

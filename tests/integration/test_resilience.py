@@ -58,11 +58,15 @@ def test_a_300_page_walk_rides_out_5xx_and_dropped_connections(on_fake_time):
     sandbox.log.clear()
     sandbox.faults.error_rate = 0.10
     sandbox.faults.drop_rate = 0.03
+    sandbox.faults.cut_rate = 0.03
     faulty = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     pd.testing.assert_frame_equal(faulty, clean)
     statuses = [entry.status for entry in sandbox.log]
-    assert sum(1 for s in statuses if s is not None and s >= 500) >= 10  # faults really happened
-    assert statuses.count(None) >= 1  # and connections really dropped
+    server_errors = sum(1 for s in statuses if s is not None and s >= 500)
+    dropped = statuses.count(None)
+    assert server_errors >= 10  # faults really happened,
+    assert dropped >= 1  # connections really dropped before an answer,
+    assert len(statuses) - 300 - server_errors - dropped >= 1  # and answers were cut short
 
 
 def test_150_errors_in_a_fan_out_never_trip_the_error_limit(on_fake_time, fake):
@@ -176,3 +180,38 @@ def test_every_wait_is_logged_on_the_esiframe_logger(on_fake_time, caplog):
     client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=[34, 35, 36, 37])
     waits = [r.getMessage() for r in caplog.records if r.name == "esiframe"]
     assert waits and all("market-order" in w and "waiting" in w for w in waits)
+
+
+def test_market_history_over_its_hidden_limit_waits_a_minute(
+    esi_sandbox_factory, make_client, fake
+):
+    # ESI's own 300/min for history, shrunk to 3: its 500s mean "wait a minute" (FACTS 5.1)
+    sandbox = esi_sandbox_factory(
+        sizes=SMALL, limits=SandboxLimits(clock=fake, history_per_minute=3)
+    )
+    client = make_client(sandbox, cache=False, clock=fake.as_client_clock())
+    df = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=[34, 35, 36, 37, 38])
+    assert df["type_id"].nunique() == 5
+    assert sandbox.log.count(status=500) >= 1
+    assert fake.slept >= 60
+
+
+def test_answers_fresh_in_the_cache_never_wait_for_limits(esi_sandbox_factory, make_client):
+    fake = FakeClock(time.time())  # the cache judges Expires by the real date
+    sandbox = esi_sandbox_factory(
+        sizes=SMALL,
+        limits=SandboxLimits(clock=fake),
+        faults=Faults(group_max_tokens={"market-order": 6}),
+    )
+    client = make_client(sandbox, clock=fake.as_client_clock(), max_workers=1)
+    types = [34, 35]  # 4 tokens: all the group lets a client spend (6, less a margin of 2)
+    client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=types)
+    before, slept = len(sandbox.log), fake.slept
+    # Another form of the same data: not the finished frame in memory, but the same cached
+    # answers on disk, which no request needs and no token pays for.
+    again = client.get(
+        "GetMarketsRegionIdOrders", region_id=10000002, type_id=types, dtype_backend="pyarrow"
+    )
+    assert sorted(set(again["type_id"])) == types
+    assert len(sandbox.log) == before
+    assert fake.slept == slept  # no wait for tokens that no request would spend
