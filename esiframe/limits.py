@@ -272,8 +272,6 @@ class Limiter:
 
     ``error_margin`` errors of the error budget and ``token_margin`` tokens of each bucket
     are left unused, as room for answers still in flight and for clock differences.
-    ``hidden_limits_per_minute`` caps every hidden limit below the route's own figure, for
-    users who share their IP address with other programs.
     """
 
     def __init__(
@@ -282,7 +280,6 @@ class Limiter:
         clock: Callable[[], float] = time.monotonic,
         error_margin: int = 5,
         token_margin: int = 2,
-        hidden_limits_per_minute: int | None = None,
     ) -> None:
         if isinstance(error_margin, bool) or not isinstance(error_margin, int):
             raise ValueError(f"error_margin must be an integer, not {error_margin!r}")
@@ -290,15 +287,9 @@ class Limiter:
             raise ValueError(f"error_margin must be between 0 and {ERROR_LIMIT - 1}")
         if isinstance(token_margin, bool) or not isinstance(token_margin, int) or token_margin < 0:
             raise ValueError(f"token_margin must be an integer >= 0, not {token_margin!r}")
-        if hidden_limits_per_minute is not None and not _is_positive_int(hidden_limits_per_minute):
-            raise ValueError(
-                "hidden_limits_per_minute must be a positive integer or None, "
-                f"not {hidden_limits_per_minute!r}"
-            )
         self._clock = clock
         self._error_margin = error_margin
         self._token_margin = token_margin
-        self._hidden_cap = hidden_limits_per_minute
         self._lock = threading.Lock()
         self._error_remain = ERROR_LIMIT
         self._error_reset_at: float | None = None
@@ -598,8 +589,6 @@ class Limiter:
     def _hidden_wait(self, route: RouteLimit, owner: str, now: float) -> Wait | None:
         assert route.per_minute is not None
         limit = route.per_minute
-        if self._hidden_cap is not None:
-            limit = min(limit, self._hidden_cap)
         starts = self._owner_starts(owner)
         starts.expire(now)
         count = len(starts.times)

@@ -333,7 +333,10 @@ class Operation:
                     fixed[name] = p.check(value)
             except ParameterError as exc:
                 raise ParameterError(f"{exc}. Call it as {self.signature}") from None
-        bodies = self._bodies(body)
+        try:
+            bodies = self._bodies(body)
+        except ParameterError as exc:
+            raise ParameterError(f"{exc}. Call it as {self.signature}") from None
         calls = []
         names = list(spread)
         combos: Iterable[tuple[Any, ...]] = (
@@ -356,7 +359,7 @@ class Operation:
                 raise ParameterError(f"{self.operation_id} takes no body")
             return [None]
         if body is None:
-            raise ParameterError(f"{self.operation_id} needs body=. Call it as {self.signature}")
+            raise ParameterError(f"{self.operation_id} needs body=")
         if self.body_schema.get("type") != "array":
             return [body]
         if isinstance(body, str) or not isinstance(body, Iterable):
@@ -376,7 +379,7 @@ class Operation:
         for name in unknown:
             if name in HEADER_PARAMETERS:
                 hints.append(f"{name} is set by esiframe (see Client settings)")
-            elif name in {"page", "before", "after", "from_id"}:
+            elif any(name in walked for walked in _WALK_PARAMETERS.values()):
                 hints.append(f"{name} is walked by esiframe; use pages=N to limit the walk")
             else:
                 close = difflib.get_close_matches(name, names, n=1)
@@ -405,7 +408,7 @@ class Operation:
         return "\n".join(lines)
 
     def _facts(self) -> list[str]:
-        facts = [f"{self.method} {self.path}  (tag: {self.tag})"]
+        facts = [f"{self.method} {self.path}  (tag: {self.tag}, route version {self.route_date})"]
         if self.pagination:
             facts.append(f"Pagination: {self.pagination} (esiframe walks every page)")
         if self.scope:

@@ -220,8 +220,6 @@ def test_limiter_rejects_bad_settings_and_calls(clock: FakeClock) -> None:
         Limiter(clock=clock, error_margin=100)
     with pytest.raises(ValueError, match="token_margin"):
         Limiter(clock=clock, token_margin=-1)
-    with pytest.raises(ValueError, match="hidden_limits_per_minute"):
-        Limiter(clock=clock, hidden_limits_per_minute=0)
     limiter = Limiter(clock=clock)
     with pytest.raises(TypeError, match="RouteLimit"):
         limiter.acquire({"group": "status"}, OWNER)  # type: ignore[arg-type]
@@ -520,9 +518,9 @@ def test_hidden_limit_never_exceeds_300_starts_in_any_minute(clock: FakeClock) -
     assert [per_minute[m] for m in range(4)] == [300, 300, 300, 100]
 
 
-def test_hidden_limit_is_per_owner_and_can_be_capped(clock: FakeClock) -> None:
-    limiter = Limiter(clock=clock, hidden_limits_per_minute=100)
-    route = RouteLimit(per_minute=300)
+def test_hidden_limit_is_per_owner(clock: FakeClock) -> None:
+    limiter = Limiter(clock=clock)
+    route = RouteLimit(per_minute=100)
     count = 0
     while limiter.acquire(route, "a") is None:
         limiter.record(route, "a", 200, {})
