@@ -938,6 +938,16 @@ class Auth:
 
     # tokens
 
+    def character(
+        self,
+        character: str | int | None = None,
+        *,
+        scope: str | None = None,
+        client_id: str | None = None,
+    ) -> Character:
+        """The stored login that fits, found without any request (errors: see access_token)."""
+        return Character.from_record(self._select(character, scope, client_id))
+
     def access_token(
         self,
         *,

@@ -111,7 +111,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
         op = client.operation(args.operation)
         params, body = _parse_params(op, args.params)
         languages = args.lang.split(",") if args.lang else None
-        kwargs: dict[str, Any] = {"pages": args.pages, "progress": not args.quiet}
+        kwargs: dict[str, Any] = {"pages": args.pages, "progress": False if args.quiet else None}
         if languages and len(languages) > 1:
             kwargs["languages"] = languages
         if args.character:

@@ -13,14 +13,13 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -34,8 +33,8 @@ from .errors import (
     PartialResultError,
     RateLimitedError,
 )
-from .frames import merge_languages, scalar_column_name, to_frame
-from .http import Clock, Response, Transport, WaitPolicy, cache_owner
+from .frames import DtypeBackend, merge_languages, scalar_column_name, to_frame
+from .http import Clock, Response, Transport, WaitPolicy, cache_owner, iso_time
 from .limits import RouteLimit, Wait
 from .memo import ResultCache
 from .operations import Call, Operation
@@ -51,8 +50,8 @@ __all__ = ["Client", "Settings", "configure", "default_client", "get"]
 
 PROJECT_URL = "https://github.com/esiframe/esiframe"
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
-DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 ErrorPolicy = Literal["raise", "skip"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,12 @@ class Settings:
             if var in os.environ:
                 env[name] = os.environ[var]
         if "max_workers" in env:
-            env["max_workers"] = int(env["max_workers"])
+            try:
+                env["max_workers"] = int(env["max_workers"])
+            except ValueError:
+                raise ParameterError(
+                    f"ESIFRAME_MAX_WORKERS must be a whole number, got {env['max_workers']!r}"
+                ) from None
         if "loopback" in env:
             env["loopback"] = env["loopback"].strip().lower() not in {"0", "false", "no", "off"}
         if "cache" in env and env["cache"].lower() in {"0", "false", "off", "none"}:
@@ -116,6 +120,8 @@ class Settings:
             raise ParameterError(
                 f"max_workers must be a positive integer, got {self.max_workers!r}"
             )
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
+            raise ParameterError(f"timeout must be a number of seconds, got {self.timeout!r}")
         if self.timeout <= 0:
             raise ParameterError(f"timeout must be positive, got {self.timeout!r}")
 
@@ -123,14 +129,12 @@ class Settings:
     def user_agent(self) -> str:
         """``App/1.2 (contact; +url) esiframe/0.1.0 (+project url)``, as ESI asks (FACTS 7)."""
         ours = f"esiframe/{__version__} (+{PROJECT_URL})"
-        if not self.app_name:
-            details = "; ".join(
-                x for x in (self.contact, f"+{self.url}" if self.url else None) if x
-            )
-            return f"{ours} ({details})" if details else ours
-        app = f"{self.app_name}/{self.app_version}" if self.app_version else self.app_name
         details = "; ".join(x for x in (self.contact, f"+{self.url}" if self.url else None) if x)
-        return f"{app} ({details}) {ours}" if details else f"{app} {ours}"
+        about = f" ({details})" if details else ""
+        if not self.app_name:
+            return ours + about
+        app = f"{self.app_name}/{self.app_version}" if self.app_version else self.app_name
+        return f"{app}{about} {ours}"
 
     @property
     def cache_dir(self) -> Path | None:
@@ -203,6 +207,8 @@ class Client:
             self.settings = settings.updated(**overrides)
         self.clock = clock
         self.memo = ResultCache()
+        self._building = threading.RLock()
+        self._parts: dict[str, Any] = {}
         if not self.settings.contact and not Client._warned_contact:
             Client._warned_contact = True
             warnings.warn(
@@ -214,37 +220,58 @@ class Client:
 
     # -- lazily built parts -------------------------------------------------------------
 
-    @cached_property
+    def _once(self, name: str, build: Callable[[], _T]) -> _T:
+        """Build a part on first use, once, even when threads ask at the same moment."""
+        with self._building:
+            if name not in self._parts:
+                self._parts[name] = build()
+            part: _T = self._parts[name]
+            return part
+
+    @property
     def spec(self) -> Spec:
         """The spec for this client's compatibility date."""
-        return load_spec(
-            self.settings.compatibility_date, path=self.settings.spec, fetch=self._fetch_spec
+        return self._once(
+            "spec",
+            lambda: load_spec(
+                self.settings.compatibility_date, path=self.settings.spec, fetch=self._fetch_spec
+            ),
         )
 
-    @cached_property
+    @property
     def transport(self) -> Transport:
-        return Transport(
-            self.settings.base_url,
-            headers={"User-Agent": self.settings.user_agent},
-            cache=self.settings.cache_dir,
-            timeout=self.settings.timeout,
-            max_workers=self.settings.max_workers,
-            retries=self.settings.retries,
-            clock=self.clock,
+        """The HTTP side: cached session, limits, retries."""
+        return self._once(
+            "transport",
+            lambda: Transport(
+                self.settings.base_url,
+                headers={"User-Agent": self.settings.user_agent},
+                cache=self.settings.cache_dir,
+                timeout=self.settings.timeout,
+                max_workers=self.settings.max_workers,
+                retries=self.settings.retries,
+                clock=self.clock,
+            ),
         )
 
-    @cached_property
+    @property
     def auth(self) -> Auth:
+        """The SSO logins (one Auth per client, so refreshes are single-flight)."""
         from .auth import Auth, TokenStore
 
-        return Auth(sso_url=self.settings.sso_url, session=self.transport.plain, store=TokenStore())
+        return self._once(
+            "auth",
+            lambda: Auth(
+                sso_url=self.settings.sso_url, session=self.transport.plain, store=TokenStore()
+            ),
+        )
 
-    @cached_property
+    @property
     def ops(self) -> Ops:
         """Every operation, grouped by tag: ``client.ops.market.GetMarketsRegionIdHistory(...)``."""
         from .catalog import Ops
 
-        return Ops(self)
+        return self._once("ops", lambda: Ops(self))
 
     def _fetch_spec(self, date: str) -> Mapping[str, Any]:
         response = self.transport.send(
@@ -252,14 +279,18 @@ class Client:
             "/meta/openapi.json",
             route=RouteLimit(),
             query={"compatibility_date": date},
-            headers={"X-Compatibility-Date": date},
+            headers={
+                "X-Compatibility-Date": date,
+                "X-Tenant": self.settings.tenant,
+                "Accept-Language": self.settings.language,
+            },
         )
         if not isinstance(response.body, Mapping):
             raise EsiError(f"ESI served no OpenAPI document for {date}")
         return response.body
 
     def close(self) -> None:
-        if "transport" in self.__dict__:
+        if "transport" in self._parts:
             self.transport.close()
 
     # -- the main job ---------------------------------------------------------------------
@@ -307,7 +338,7 @@ class Client:
                 f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
                 "Read-only POSTs are PostUniverseNames, PostUniverseIds, PostCharactersAffiliation."
             )
-        headers_auth, owner, who = self._authorize(op, character, token, params)
+        who, owner = self._whose(op, character, token, params)  # local: the token store only
         calls = op.bind(params, body=body)
         memo_key = None
         reusable = use_cache and not force_refresh and not raw and not options["if_modified_since"]
@@ -317,37 +348,48 @@ class Client:
             if hit is not None:
                 _served_from_cache(hit.attrs["esi"])
                 return hit
+        headers_auth = self._authorization(op, who, token)  # may refresh the access token
         jobs = [_Job(call, lang) for lang in options["languages"] for call in calls]
         self._run(op, jobs, options, headers_auth, owner, force_refresh, use_cache, progress)
         failures = [self._failure(job) for job in jobs if job.error is not None]
         if failures and len(jobs) == 1:
             assert jobs[0].error is not None
             raise jobs[0].error
+        failed_calls = {id(job.call) for job in jobs if job.error is not None}
+        complete = [job for job in jobs if id(job.call) not in failed_calls]  # in every language
+        result: Any
         if raw:
-            return self._raw(op, jobs)
-        frame = self._frame(op, [j for j in jobs if j.result is not None], options)
-        frame.attrs["esi"] = self._metadata(op, params, jobs, options, who, failures)
-        if memo_key is not None and not failures:
-            expires = _valid_until(frame.attrs["esi"])
-            if expires is not None:
-                self.memo.put(memo_key, frame, expires)
+            result = self._raw(jobs)
+        else:
+            result = self._frame(op, complete, options)
+            result.attrs["esi"] = self._metadata(op, params, jobs, options, who, failures)
+            if memo_key is not None and not failures:
+                expires = _valid_until(result.attrs["esi"])
+                if expires is not None:
+                    self.memo.put(memo_key, result, expires)
         if failures and options["errors"] == "raise":
             failed = "; ".join(
                 f"{f['params']} ({f['status']}: {f['error']})" for f in failures[:10]
             )
             more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
+            where = (
+                "the others' data is in .frame (failed entries carry 'error')"
+                if raw
+                else "the rows of the others are in .frame; errors='skip' returns them with "
+                "the failures listed in df.attrs['esi']['errors']"
+            )
             raise PartialResultError(
                 f"{len(failures)} of {len(jobs)} requests of {op.operation_id} failed: "
-                f"{failed}{more}. "
-                "The rows of the others are in .frame; errors='skip' returns them with the "
-                "failures listed in df.attrs['esi']['errors'].",
+                f"{failed}{more}. {where.capitalize()}.",
                 failures=failures,
-                frame=frame,
+                frame=result,
             )
-        return frame
+        return result
 
     def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
         """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
+        if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
+            raise ParameterError(f"names() takes a list of ids, got {ids!r}; e.g. names([34, 35])")
         return self.get("PostUniverseNames", body=list(ids))  # type: ignore[no-any-return]
 
     # -- login ----------------------------------------------------------------------------
@@ -431,27 +473,40 @@ class Client:
             "if_modified_since": ims,
         }
 
-    def _authorize(
+    def _whose(
         self,
         op: Operation,
         character: str | int | None,
         token: str | None,
         params: dict[str, Any],
-    ) -> tuple[dict[str, str], str, Character | None]:
-        """The Authorization header, rate-limit owner and character (filled into params)."""
+    ) -> tuple[Character | None, str]:
+        """The logged-in character (its id filled into params) and the rate-limit owner.
+
+        Read from the token store alone: no request is made here.
+        """
         if op.scope is None:
             if character is not None or token is not None:
                 raise ParameterError(f"{op.operation_id} is public; character=/token= do not apply")
-            return {}, "public", None
+            return None, "public"
         if token is not None:
-            header = {"Authorization": f"Bearer {token}"}
-            return header, cache_owner(header["Authorization"]), None
-        access, who = self.auth.access_token(
-            character=character, scope=op.scope, client_id=self.settings.client_id
-        )
+            return None, cache_owner(f"Bearer {token}")
+        who = self.auth.character(character, scope=op.scope, client_id=self.settings.client_id)
         if any(p.name == "character_id" for p in op.user_parameters):
             params.setdefault("character_id", who.character_id)
-        return {"Authorization": f"Bearer {access}"}, f"character:{who.character_id}", who
+        return who, f"character:{who.character_id}"
+
+    def _authorization(
+        self, op: Operation, who: Character | None, token: str | None
+    ) -> dict[str, str]:
+        """The Authorization header: the given token, or the character's (refreshed if due)."""
+        if token is not None:
+            return {"Authorization": f"Bearer {token}"}
+        if who is None:
+            return {}
+        access, _ = self.auth.access_token(
+            character=who.character_id, scope=op.scope, client_id=self.settings.client_id
+        )
+        return {"Authorization": f"Bearer {access}"}
 
     def _run(
         self,
@@ -549,7 +604,7 @@ class Client:
             "date": self.settings.compatibility_date,
             "tenant": self.settings.tenant,
             "op": op.operation_id,
-            "calls": [(c.path, c.query, c.body) for c in calls],
+            "calls": [(c.path, c.query, c.body, sorted(c.fanout)) for c in calls],
             "languages": options["languages"],
             "pages": options["pages"],
             "dtype_backend": options["dtype_backend"],
@@ -567,17 +622,20 @@ class Client:
             "error": str(error),
         }
 
-    def _raw(self, op: Operation, jobs: list[_Job]) -> Any:
+    @staticmethod
+    def _raw(jobs: list[_Job]) -> Any:
+        """The parsed JSON: one call's data, or one entry per call (failed ones with 'error')."""
+
         def one(job: _Job) -> Any:
             assert job.result is not None
             return job.result.body if job.result.body is not None else job.result.records
 
-        done = [job for job in jobs if job.result is not None]
         if len(jobs) == 1:
-            return one(done[0])
+            return one(jobs[0])
         return [
-            {"params": dict(job.call.params), "language": job.language, "data": one(job)}
-            for job in done
+            {"params": dict(job.call.params), "language": job.language}
+            | ({"data": one(job)} if job.error is None else {"error": str(job.error)})
+            for job in jobs
         ]
 
     def _frame(self, op: Operation, jobs: list[_Job], options: Mapping[str, Any]) -> pd.DataFrame:
@@ -586,7 +644,7 @@ class Client:
         for lang in options["languages"]:
             records: list[Any] = []
             fanned: dict[str, Any] = {}
-            for job in (j for j in jobs if j.language == lang):
+            for job in _joined_batches(op, [j for j in jobs if j.language == lang]):
                 assert job.result is not None
                 rows, record_schema = _records(op, job.result)
                 for name, value in job.call.fanout.items():
@@ -632,8 +690,8 @@ class Client:
                         "page": number,
                         "status": response.status,
                         "cache": response.cache,
-                        "expires": _http_date(response.headers.get("Expires")),
-                        "last_modified": _http_date(response.headers.get("Last-Modified")),
+                        "expires": iso_time(response.headers.get("Expires")),
+                        "last_modified": iso_time(response.headers.get("Last-Modified")),
                         "etag": response.headers.get("ETag"),
                     }
                 )
@@ -662,6 +720,22 @@ class Client:
             "responses": responses,
             "errors": failures,
         }
+
+
+def _joined_batches(op: Operation, jobs: list[_Job]) -> list[_Job]:
+    """A body split into batches whose answers are one object each (PostUniverseIds) answers
+    as one object: the batches' lists joined, so the call still gives one row."""
+    schema = op.response_schema or {}
+    if op.body_schema is None or schema.get("type") != "object" or len(jobs) < 2:
+        return jobs
+    joined: dict[str, Any] = {}
+    for job in jobs:
+        assert job.result is not None
+        for key, value in (job.result.body or {}).items():
+            joined[key] = [*joined.get(key, []), *value] if isinstance(value, list) else value
+    first = jobs[0].result
+    assert first is not None
+    return [replace(jobs[0], result=Walk([], first.responses, joined))]
 
 
 def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]:
@@ -740,15 +814,6 @@ def _encode_query(query: Mapping[str, Any]) -> dict[str, Any]:
         else:
             encoded[name] = value
     return encoded
-
-
-def _http_date(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError):
-        return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -55,7 +55,7 @@ class ResultCache:
 
     def put(self, key: str, frame: pd.DataFrame, expires: float) -> None:
         """Keep a copy of ``frame`` until ``expires``, if it fits the budget."""
-        size = int(frame.memory_usage(index=True, deep=False).sum())
+        size = int(frame.memory_usage(index=True, deep=True).sum())
         if size > self.budget or expires <= self._clock():
             return
         stored = frame.copy(deep=True)

@@ -16,11 +16,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import InconsistentPagesError
-from .http import Response
+from .http import Response, iso_time
 from .operations import Call
 
 __all__ = ["Fetch", "Walk", "cursor_field", "record_key", "walk"]
@@ -95,7 +94,7 @@ def _agree(
     the caller then starts the walk again.
     """
     for _ in range(_MAX_REFETCH_ROUNDS):
-        stamps = [_last_modified(r) for r in responses]
+        stamps = [iso_time(r.headers.get("Last-Modified")) or "" for r in responses]
         newest = max(stamps)
         stale = [i for i, stamp in enumerate(stamps) if stamp != newest]
         if not stale:
@@ -106,16 +105,6 @@ def _agree(
         for i, response in zip(stale, fresh, strict=True):
             responses[i] = response
     return None
-
-
-def _last_modified(response: Response) -> str:
-    value = response.headers.get("Last-Modified")
-    if not value:
-        return ""
-    try:
-        return parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError):
-        return value
 
 
 def record_key(record: Any, keys: Sequence[str]) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from frametypes import check_frame
 
-from esiframe.errors import LoginRequired
+from esiframe.errors import LoginRequired, ParameterError
 from esiframe.sandbox import approve_login
 from esiframe.sandbox.data import Sizes
 from esiframe.spec import bundled_spec
@@ -94,6 +95,17 @@ def test_a_missing_scope_is_named_before_any_request(logged_in):
         client.get("GetCharactersCharacterIdWallet", character="Aura Sandbox")
     assert "ef.login" in str(info.value) or "login(" in str(info.value)
     assert len(sandbox.log) == 0
+
+
+def test_a_parameter_typo_is_reported_before_any_token_refresh(logged_in):
+    sandbox, client = logged_in
+    store = client.auth.store
+    for record in store.records():  # every access token due for a refresh
+        store.put(replace(record, expires=0))
+    sandbox.log.clear()
+    with pytest.raises(ParameterError, match="'pgae' is unknown"):
+        client.get("GetCharactersCharacterIdAssets", character=AURA, pgae=2)
+    assert len(sandbox.log) == 0  # not even the SSO was asked
 
 
 def test_public_calls_need_no_login_and_refuse_a_character(logged_in):

@@ -360,3 +360,44 @@ def test_no_contact_warns_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ef.Client()  # the second client stays quiet
+
+
+def test_more_names_than_one_batch_still_give_one_answer(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    sandbox.log.clear()
+    names = [f"Pilot {n}" for n in range(1, 601)]  # ESI takes 500 names a request
+    df = client.get("PostUniverseIds", body=names)
+    assert sandbox.log.count(operation_id="PostUniverseIds") == 2
+    assert len(df) == 1
+    assert sorted(c["name"] for c in df.loc[0, "characters"]) == sorted(names)
+
+
+def test_raw_fan_out_reports_failures_too(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    with pytest.raises(PartialResultError, match="999999999") as info:
+        client.get("GetUniverseTypesTypeId", type_id=[34, 999999999], raw=True)
+    ok, failed = info.value.frame
+    assert ok["data"]["type_id"] == 34 and "error" in failed and "data" not in failed
+    skipped = client.get("GetUniverseTypesTypeId", type_id=[34, 999999999], raw=True, errors="skip")
+    assert [("data" in entry) for entry in skipped] == [True, False]
+
+
+def test_a_scalar_and_a_one_item_list_are_different_results(sandbox, make_client):
+    client = make_client(sandbox)
+    one = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    fanned = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=[34])
+    assert "type_id" not in one.columns
+    assert fanned.columns[0] == "type_id"
+
+
+def test_a_failure_in_one_language_drops_that_record_in_all(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    df = client.get(
+        "GetUniverseTypesTypeId", type_id=[34, 999999999], languages=["en", "de"], errors="skip"
+    )
+    assert df["type_id"].tolist() == [34]
+    failed = df.attrs["esi"]["errors"]
+    assert {(f["params"]["type_id"], f["language"]) for f in failed} == {
+        (999999999, "en"),
+        (999999999, "de"),
+    }
