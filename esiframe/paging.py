@@ -67,8 +67,9 @@ def _walk_x_pages(
     limit: int | None,
     on_total: Callable[[int], None] | None,
 ) -> Walk:
-    for _ in range(_MAX_REFETCH_ROUNDS + 1):
-        first = fetch(call, {"page": 1}, False)
+    for walk_number in range(_MAX_REFETCH_ROUNDS + 1):
+        # A walk started again because page 1 was stale must not read page 1 from a cache.
+        first = fetch(call, {"page": 1}, walk_number > 0)
         total = int(first.headers.get("X-Pages") or 1)
         count = min(total, limit) if limit else total
         if on_total is not None:
