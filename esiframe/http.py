@@ -139,6 +139,8 @@ class Transport:
         self.clock = clock or Clock()
         self.limiter = Limiter(clock=self.clock.now)
         self._slots = threading.BoundedSemaphore(max_workers)  # requests on the wire at once
+        self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
+        self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
@@ -298,6 +300,17 @@ class Transport:
             )
         self._pause(wait.seconds, wait.reason, on_wait, stop, wait)
 
+    def _loudness(self, wait: Wait) -> int:
+        """Say a wait once per episode: the other threads waiting on the same limit stay quiet."""
+        what = (wait.kind, str(wait.state.get("group") or wait.state.get("owner") or ""))
+        now = self.clock.now()
+        with self._said_lock:
+            repeated = now < self._said.get(what, -1.0)
+            self._said[what] = max(self._said.get(what, -1.0), now + wait.seconds)
+        if repeated:
+            return logging.DEBUG
+        return logging.WARNING if wait.seconds >= _LOUD_WAIT else logging.INFO
+
     def _pause(
         self,
         seconds: float,
@@ -315,7 +328,7 @@ class Transport:
                 reason=f"{reason}; retrying in {seconds:.1f} s",
                 state={},
             )
-        log.log(logging.WARNING if seconds >= _LOUD_WAIT else logging.INFO, wait.reason)
+        log.log(self._loudness(wait), wait.reason)
         if on_wait is not None:
             on_wait(wait)
         if self.clock.sleep(seconds, stop):

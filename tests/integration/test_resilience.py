@@ -7,6 +7,7 @@ while both sides still see the same time.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -215,3 +216,18 @@ def test_answers_fresh_in_the_cache_never_wait_for_limits(esi_sandbox_factory, m
     assert sorted(set(again["type_id"])) == types
     assert len(sandbox.log) == before
     assert fake.slept == slept  # no wait for tokens that no request would spend
+
+
+def test_threads_waiting_on_one_limit_announce_it_once(esi_sandbox_factory, make_client, caplog):
+    # Real time (a 2 s window): threads waiting together must overlap as they really do.
+    caplog.set_level("DEBUG", logger="esiframe")
+    sandbox = esi_sandbox_factory(
+        sizes=SMALL,
+        limits=SandboxLimits(group_window=2.0),
+        faults=Faults(group_max_tokens={"market-order": 6}),
+    )
+    client = make_client(sandbox, cache=False, max_workers=8)
+    client.get("GetMarketsRegionIdOrders", region_id=10000002, type_id=list(range(34, 42)))
+    waits = [r for r in caplog.records if r.name == "esiframe" and "market-order" in r.getMessage()]
+    announced = [r for r in waits if r.levelno >= logging.INFO]
+    assert announced and len(announced) < len(waits)  # the others were told at DEBUG only
