@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from fakeclock import FakeClock
 
 from esiframe.auth import Auth, Login, TokenStore, pkce_challenge
 from esiframe.errors import AuthError, LoginRequired, TokenInvalid
@@ -30,16 +31,6 @@ ASSETS = "esi-assets.read_assets.v1"
 WALLET = "esi-wallet.read_character_wallet.v1"
 AURA, BRAVO = 2112000001, 2112000002
 DATE = {"X-Compatibility-Date": "2026-08-04"}
-
-
-class FakeClock:
-    """Wall-clock time that tests move forward; shared by the sandbox SSO and the client."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FormParser(HTMLParser):
