@@ -205,11 +205,6 @@ class ErrorLimit:
             self._roll()
             self._spent = min(self._limit, self._spent + 1)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._window_index = -1
-            self._spent = 0
-
 
 @dataclass
 class Admission:
@@ -279,10 +274,6 @@ class TokenBuckets:
         used = self._used(entries, self._clock()) if entries else 0.0
         return max(0, int(max_tokens - used))
 
-    def reset(self) -> None:
-        with self._lock:
-            self._spent.clear()
-
 
 class SlidingCounter:
     """At most ``limit`` admitted events per owner within any ``window`` seconds."""
@@ -304,10 +295,6 @@ class SlidingCounter:
                 return False
             events.append(now)
             return True
-
-    def reset(self) -> None:
-        with self._lock:
-            self._events.clear()
 
 
 class RefreshTrigger:

@@ -819,10 +819,6 @@ class Sandbox:
             raise RuntimeError("the sandbox is not running: call start() or use 'with Sandbox()'")
         return f"http://{self.host}:{self._server.server_address[1]}"
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
     def start(self) -> Self:
         """Listen and serve in a background thread (idempotent); returns self."""
         if self._server is None:
@@ -865,22 +861,11 @@ class Sandbox:
     def generation(self) -> int:
         return self._generation
 
-    @property
-    def last_modified(self) -> str:
-        """The Last-Modified every response of the current generation carries."""
-        return _http_date(self._generated_at)
-
     def refresh(self) -> None:
         """ESI refreshed its data now: new generation, a later Last-Modified, new contents."""
         with self._state_lock:
             self._generation += 1
             self._generated_at = max(int(self.limits.clock()), self._generated_at + 1)
-
-    def reset_limits(self) -> None:
-        """Forget all spent errors, tokens and hidden-limit counts."""
-        self._error_limit.reset()
-        self._buckets.reset()
-        self._history.reset()
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         """Serve ``method path`` with ``handler``; ``{name}`` segments fill ``path_params``.
