@@ -194,17 +194,16 @@ class Transport:
         """
         url = self.base_url + path
         stop = stop or threading.Event()
-        if use_cache and not force_refresh and isinstance(self.session, CachedSession):
-            kept = self.session.request(
-                method, url, only_if_cached=True, **_kwargs(query, headers, body)
-            )
-            # Fresh in the cache (only 200s are stored): no request, so no limits to wait for.
-            # A miss comes back as requests-cache's own 504, never sent anywhere.
-            if kept.status_code == 200 and getattr(kept, "from_cache", False):
-                return Response(kept.status_code, _json(kept), kept.headers, url, "cache")
+        probe = use_cache and not force_refresh
         attempt = 0
         while True:
-            self._await_limits(route, owner, on_limit, on_wait, url, stop)
+            while (wait := self.limiter.acquire(route, owner)) is not None:
+                if probe:  # an answer fresh in the cache needs no request, so no wait
+                    probe = False
+                    kept = self._from_cache(method, url, query, headers, body)
+                    if kept is not None:
+                        return kept
+                self._wait(wait, on_limit, on_wait, url, None, stop)
             try:
                 with self._slots:
                     raw = self._request(method, url, query, headers, body, force_refresh, use_cache)
@@ -263,17 +262,24 @@ class Transport:
             return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
         return self.session.request(method, url, **kwargs)
 
-    def _await_limits(
+    def _from_cache(
         self,
-        route: RouteLimit,
-        owner: str,
-        on_limit: WaitPolicy,
-        on_wait: Callable[[Wait], None] | None,
+        method: str,
         url: str,
-        stop: threading.Event,
-    ) -> None:
-        while (wait := self.limiter.acquire(route, owner)) is not None:
-            self._wait(wait, on_limit, on_wait, url, None, stop)
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        body: Any,
+    ) -> Response | None:
+        """The answer if it is fresh in the cache, without any request (only 200s are stored;
+        a miss comes back as requests-cache's own 504, never sent anywhere)."""
+        if not isinstance(self.session, CachedSession):
+            return None
+        kept = self.session.request(
+            method, url, only_if_cached=True, **_kwargs(query, headers, body)
+        )
+        if kept.status_code == 200 and getattr(kept, "from_cache", False):
+            return Response(kept.status_code, _json(kept), kept.headers, url, "cache")
+        return None
 
     def _wait(
         self,

@@ -72,7 +72,7 @@ def _walk_x_pages(
         first = fetch(call, {"page": 1}, walk_number > 0)
         total = int(first.headers.get("X-Pages") or 1)
         count = min(total, limit) if limit else total
-        if on_total is not None:
+        if on_total is not None and walk_number == 0:
             on_total(count)
         rest = list(executor.map(lambda n: fetch(call, {"page": n}, False), range(2, count + 1)))
         agreed = _agree(call, fetch, executor, [first, *rest])
