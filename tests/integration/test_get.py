@@ -401,3 +401,19 @@ def test_a_failure_in_one_language_drops_that_record_in_all(sandbox, make_client
         (999999999, "en"),
         (999999999, "de"),
     }
+
+
+@pytest.mark.parametrize(
+    ("setting", "env", "shown"),
+    [(True, None, True), (None, "1", True), (None, "0", False), (False, "1", False)],
+)
+def test_a_long_call_shows_a_progress_bar_unless_switched_off(
+    setting, env, shown, esi_sandbox_factory, make_client, monkeypatch, capsys
+):
+    if env is not None:
+        monkeypatch.setenv("ESIFRAME_PROGRESS", env)
+    sandbox = esi_sandbox_factory(sizes=SMALL, faults=Faults(latency=0.3))
+    client = make_client(sandbox, cache=False, max_workers=2, progress=setting)
+    # 6 pages, 2 at a time, 0.3 s each: over a second, well past the bar's 0.5 s delay
+    client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert ("GetMarketsRegionIdOrders" in capsys.readouterr().err) is shown
