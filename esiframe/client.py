@@ -14,7 +14,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -583,12 +583,8 @@ class Client:
 
             futures = [calls_pool.submit(run, job) for job in jobs]
             try:
-                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    future.result()
-                wait(futures)
-                for future in futures:
-                    future.result()
+                for future in as_completed(futures):
+                    future.result()  # the first failure (or Ctrl-C) stops the whole call
             except BaseException:
                 stop.set()
                 for future in futures:
