@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import pandas as pd
 
@@ -113,9 +113,9 @@ class Settings:
     def check(self) -> None:
         check_compatibility_date(self.compatibility_date)
         _check_choice("language", self.language, LANGUAGES)
-        _check_choice("on_limit", self.on_limit, ("sleep", "raise"))
-        _check_choice("errors", self.errors, ("raise", "skip"))
-        _check_choice("dtype_backend", self.dtype_backend, ("numpy_nullable", "pyarrow"))
+        _check_choice("on_limit", self.on_limit, get_args(WaitPolicy))
+        _check_choice("errors", self.errors, get_args(ErrorPolicy))
+        _check_choice("dtype_backend", self.dtype_backend, get_args(DtypeBackend))
         if not isinstance(self.max_workers, int) or self.max_workers < 1:
             raise ParameterError(
                 f"max_workers must be a positive integer, got {self.max_workers!r}"
@@ -460,9 +460,9 @@ class Client:
         on_limit = on_limit or self.settings.on_limit
         errors = errors or self.settings.errors
         backend = dtype_backend or self.settings.dtype_backend
-        _check_choice("on_limit", on_limit, ("sleep", "raise"))
-        _check_choice("errors", errors, ("raise", "skip"))
-        _check_choice("dtype_backend", backend, ("numpy_nullable", "pyarrow"))
+        _check_choice("on_limit", on_limit, get_args(WaitPolicy))
+        _check_choice("errors", errors, get_args(ErrorPolicy))
+        _check_choice("dtype_backend", backend, get_args(DtypeBackend))
         ims = _http_date_header(if_modified_since) if if_modified_since is not None else None
         return {
             "pages": pages,
