@@ -290,7 +290,7 @@ class Transport:
         raw: requests.Response | None,
         stop: threading.Event,
     ) -> None:
-        if on_limit == "raise":
+        if on_limit == "raise" and wait.kind != "learning":  # a first answer is not a limit
             raise RateLimitedError(
                 f"{wait.reason} (on_limit='raise')",
                 status=raw.status_code if raw is not None else 0,
@@ -313,7 +313,7 @@ class Transport:
         with self._said_lock:
             repeated = now < self._said.get(what, -1.0)
             self._said[what] = max(self._said.get(what, -1.0), now + wait.seconds)
-        if repeated:
+        if repeated or wait.kind == "learning":
             return logging.DEBUG
         return logging.WARNING if wait.seconds >= _LOUD_WAIT else logging.INFO
 

@@ -55,6 +55,8 @@ ERROR_WINDOW = 60.0
 DEFAULT_RETRY_AFTER = 5.0
 #: The sliding window of the hidden per-minute limits.
 HIDDEN_WINDOW = 60.0
+#: How often a request polls while a group's first answer is awaited.
+FIRST_ANSWER_POLL = 0.05
 #: Spent tokens and hidden-limit starts count as returned a little after ESI would return
 #: them (1% of the window, at most this many seconds), so that a request sent right at a
 #: window's edge never lands a moment too early.
@@ -77,7 +79,7 @@ _WINDOW_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)([smh])")
 _RATE_RE = re.compile(r"(\d+)/(.+)")
 
-WaitKind = Literal["error-limit", "rate-limit", "hidden-limit", "retry-after"]
+WaitKind = Literal["error-limit", "rate-limit", "hidden-limit", "retry-after", "learning"]
 
 
 def parse_window(text: str) -> float:
@@ -230,6 +232,7 @@ class _Bucket:
 
     spent: deque[tuple[float, int]] = field(default_factory=deque)
     spent_total: int = 0
+    heard: bool = False  # an answer has said what this bucket really holds
     pending: deque[float] = field(default_factory=deque)
     blocked_until: float = -math.inf
 
@@ -515,6 +518,13 @@ class Limiter:
                 "more as Retry-After asked"
             )
             return Wait(seconds, "rate-limit", reason, state | {"wait": seconds})
+        if not bucket.heard and bucket.pending:
+            # Until ESI has answered once, the spec's max_tokens is a guess: the bucket may be
+            # smaller, or partly spent by another program. One request goes first.
+            reason = (
+                f"ESI rate-limit group {group}: waiting for a first answer to learn what is left"
+            )
+            return Wait(FIRST_ANSWER_POLL, "learning", reason, state)
         capacity = max(max_tokens - self._token_margin, _RESERVATION)
         excess = used + _RESERVATION - capacity
         if excess <= 0:
@@ -551,6 +561,7 @@ class Limiter:
         max_tokens, window = self._limits(route, group)
         bucket = self._bucket(group, owner)
         bucket.expire(now, window)
+        bucket.heard = True
         if bucket.pending:
             bucket.pending.popleft()
         cost = _int_header(headers, "x-ratelimit-used") if mine else None

@@ -22,6 +22,7 @@ class FakeClock:
         self.now = now
         self._lock = threading.Lock()
         self.slept = 0.0
+        self.longest = 0.0
 
     def __call__(self) -> float:
         return self.now
@@ -34,6 +35,7 @@ class FakeClock:
         with self._lock:
             self.now += max(seconds, 0.0)
             self.slept += seconds
+            self.longest = max(self.longest, seconds)
         return stop.is_set()
 
     def as_client_clock(self) -> Clock:
