@@ -22,18 +22,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests_cache import CachedSession
 from requests_cache.backends.sqlite import SQLiteCache
 from requests_cache.cache_keys import create_key
 
-from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
+from .errors import (
+    ClientError,
+    EsiError,
+    EsiHTTPError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 __all__ = [
     "CacheState",
     "Clock",
     "Response",
+    "Stopped",
     "Transport",
     "WaitPolicy",
     "cache_file",
@@ -46,6 +54,8 @@ log = logging.getLogger("esiframe")
 
 CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"]
 WaitPolicy = Literal["sleep", "raise"]
+#: The SQLite file of the HTTP cache, inside the cache directory.
+CACHE_FILE = "http_cache.sqlite"
 _VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: A connection lost before or during the answer: worth another try.
@@ -57,6 +67,14 @@ _DROPPED = (
 )
 #: Waits at least this long are logged as warnings (visible without logging set up).
 _LOUD_WAIT = 5.0
+
+
+class Stopped(EsiError):
+    """The call this request belongs to was stopped (Ctrl-C or another request's failure).
+
+    Raised in worker threads instead of KeyboardInterrupt; the main thread
+    raises the real reason.
+    """
 
 
 def _sleep(seconds: float, stop: threading.Event) -> bool:
@@ -120,6 +138,9 @@ class Transport:
     """HTTP for one client: cached session, limits, retries.
 
     ``cache`` is a directory for the SQLite file, or ``None`` for no cache.
+    ``connection`` replaces the network: an adapter (mounted under the cache,
+    e.g. :class:`InProcessAdapter`) or a whole ``requests.Session`` (used as
+    is for every request: no esiframe cache).
     """
 
     def __init__(
@@ -132,6 +153,7 @@ class Transport:
         max_workers: int,
         retries: int = 4,
         clock: Clock | None = None,
+        connection: requests.Session | BaseAdapter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -142,9 +164,15 @@ class Transport:
         self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
+        self.session: requests.Session
+        if isinstance(connection, requests.Session):
+            self.cache_path = None
+            self.session = self.plain = connection
+            connection.headers.update(headers)
+            return
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
-            self.session: requests.Session = CachedSession(
+            self.session = CachedSession(
                 str(self.cache_path),
                 backend="sqlite",
                 wal=True,
@@ -159,7 +187,9 @@ class Transport:
             self.session = requests.Session()
         self.plain = requests.Session()
         for session in (self.session, self.plain):
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
+            adapter = connection or HTTPAdapter(
+                pool_connections=4, pool_maxsize=max(max_workers, 4) * 2
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.update(headers)
@@ -211,10 +241,8 @@ class Transport:
                 self.limiter.release(route, owner)
                 attempt += 1
                 if attempt > self.retries:
-                    raise ServerError(
-                        f"{method} {url}: no answer after {attempt} attempts ({exc})",
-                        status=0,
-                        url=url,
+                    raise TransportError(
+                        f"{method} {url}: no answer after {attempt} attempts ({exc})", url=url
                     ) from exc
                 self._pause(
                     backoff(attempt), f"connection failed ({exc.__class__.__name__})", on_wait, stop
@@ -236,7 +264,7 @@ class Transport:
                 return Response(raw.status_code, _json(raw), raw.headers, url, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt += 1
-                if route.per_minute and _hidden_limit_hit(raw):  # FACTS 5.1: wait a minute
+                if route.per_minute and _hidden_limit_hit(raw):  # docs/esi.md §5.1: wait a minute
                     self._pause(
                         HIDDEN_WINDOW, "ESI's hidden per-minute limit answered 500", on_wait, stop
                     )
@@ -338,7 +366,7 @@ class Transport:
         if on_wait is not None:
             on_wait(wait)
         if self.clock.sleep(seconds, stop):
-            raise KeyboardInterrupt("esiframe request interrupted")
+            raise Stopped("esiframe request stopped")
 
 
 def _kwargs(
@@ -351,7 +379,7 @@ def _kwargs(
 
 
 def _hidden_limit_hit(raw: requests.Response) -> bool:
-    """A 500 from market history that says it is the rate limit (FACTS 5.1)."""
+    """A 500 from market history that says it is the rate limit (docs/esi.md §5.1)."""
     text = f"{raw.reason} {raw.text[:500]}".lower()
     return raw.status_code == 500 and "limit" in text
 
@@ -369,7 +397,7 @@ def iso_time(http_date: str | None) -> str | None:
 
 def cache_file(directory: Path) -> Path:
     """The SQLite file of the HTTP cache in ``directory``."""
-    return directory / "http_cache.sqlite"
+    return directory / CACHE_FILE
 
 
 def clear_cache(directory: Path) -> None:

@@ -19,6 +19,7 @@ PUBLIC = [
     "ServerError",
     "Settings",
     "TokenInvalid",
+    "TransportError",
     "__version__",
     "characters",
     "configure",
