@@ -34,16 +34,8 @@ def independent_copy(frame: pd.DataFrame) -> pd.DataFrame:
     result = frame.copy(deep=True)
     for i, dtype in enumerate(result.dtypes):
         if pd.api.types.is_object_dtype(dtype):
-            column = result.iloc[:, i]
-            result.isetitem(
-                i,
-                pd.Series(
-                    [copy.deepcopy(v) for v in column],
-                    index=column.index,
-                    dtype=object,
-                    name=column.name,
-                ),
-            )
+            cells = pd.Series([copy.deepcopy(v) for v in result.iloc[:, i]], dtype=object)
+            result.isetitem(i, cells.array)
     result.attrs = copy.deepcopy(frame.attrs)
     return result
 
