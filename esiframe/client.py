@@ -240,28 +240,39 @@ class Client:
 
     def _execute(self, request: _Request) -> Any:
         """plan -> reuse -> fetch -> assemble -> report."""
-        op, options = request.op, request.options
-        if not op.read_only:
-            raise ParameterError(
-                f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
-                "Read-only POSTs are PostUniverseNames, PostUniverseIds, PostCharactersAffiliation."
-            )
-        who, owner = self._whose(op, request.character, request.token, request.params)
-        calls = bind(op, request.params, request.body, request.each)
-        check_request_count(op, len(calls), options)
-        memo_key = self._memo_key(op, calls, options, owner) if self._reusable(request) else None
+        calls, who, owner = self._plan(request)
+        memo_key = self._memo_key(request, calls, owner) if self._reusable(request) else None
         hit = self.memo.get(memo_key) if memo_key is not None else None
         if hit is not None:
             served_from_cache(hit.attrs["esi"])
             return hit
-        jobs = self._fetch(
-            op, calls, options, self._headers(op, who, request.token, options), owner
-        )
-        if len(jobs) == 1 and jobs[0].error is not None:
-            raise jobs[0].error
+        headers = self._headers(request.op, who, request.token, request.options)
+        jobs = self._fetch(request.op, calls, request.options, headers, owner)
         result = self._assemble(request, jobs, who, memo_key)
-        if any(job.error is not None for job in jobs) and options.errors == "raise":
-            raise partial_error(op, jobs, result, is_raw=request.raw)
+        return self._report(request, jobs, result)
+
+    def _plan(self, request: _Request) -> tuple[list[Call], Character | None, str]:
+        """The requests to send, the character they read for, and whose limits they spend.
+
+        Local only (the spec and the token store): every refusal comes before any request.
+        """
+        op = request.op
+        if not op.read_only:
+            lookups = [o.operation_id for o in self.spec if o.method != "GET" and o.read_only]
+            raise ParameterError(
+                f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
+                f"Read-only POSTs are {', '.join(lookups)}."
+            )
+        who, owner = self._whose(op, request.character, request.token, request.params)
+        calls = bind(op, request.params, request.body, request.each)
+        check_request_count(op, len(calls), request.options)
+        return calls, who, owner
+
+    @staticmethod
+    def _report(request: _Request, jobs: list[Job], result: Any) -> Any:
+        """The result, or PartialResultError carrying it when some requests failed."""
+        if any(job.error is not None for job in jobs) and request.options.errors == "raise":
+            raise partial_error(request.op, jobs, result, is_raw=request.raw)
         return result
 
     def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
@@ -376,7 +387,12 @@ class Client:
     def _assemble(
         self, request: _Request, jobs: list[Job], who: Character | None, memo_key: str | None
     ) -> Any:
-        """The frame (or raw JSON) of the jobs, its metadata, and a copy kept for reuse."""
+        """The frame (or raw JSON) of the jobs, its metadata, and a copy kept for reuse.
+
+        A call of one request that failed raises that request's own error.
+        """
+        if len(jobs) == 1 and jobs[0].error is not None:
+            raise jobs[0].error
         if request.raw:
             return raw_json(jobs)
         op = request.op
@@ -405,8 +421,9 @@ class Client:
             and self.settings.cache_dir is not None
         )
 
-    def _memo_key(self, op: Operation, calls: list[Call], options: Options, owner: str) -> str:
+    def _memo_key(self, request: _Request, calls: list[Call], owner: str) -> str:
         """Everything that makes one result differ from another."""
+        op, options = request.op, request.options
         what = {
             "base_url": self.settings.base_url,
             "date": self.settings.compatibility_date,

@@ -212,6 +212,9 @@ def test_raw_returns_the_json(sandbox, make_client):
     body = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, raw=True)
     assert isinstance(body, list) and body[0].keys() >= {"date", "average", "volume"}
     assert isinstance(client.get("GetStatus", raw=True), dict)
+    assert client.get_raw("GetMarketsRegionIdHistory", region_id=10000002, type_id=34) == body
+    with pytest.raises(ParameterError, match="pages must be"):
+        client.get_raw("GetStatus", pages=0)
 
 
 def test_pyarrow_backend(sandbox, make_client):
