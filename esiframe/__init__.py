@@ -11,10 +11,9 @@ teaching.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .client import Client, Settings, configure, default_client, get
 from .errors import (
     AuthError,
@@ -31,6 +30,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
     TokenInvalid,
+    TransportError,
 )
 from .export import read_parquet, to_parquet
 from .frames import explode
@@ -59,6 +59,7 @@ __all__ = [
     "ServerError",
     "Settings",
     "TokenInvalid",
+    "TransportError",
     "__version__",
     "characters",
     "configure",
@@ -103,3 +104,8 @@ def __getattr__(name: str) -> Ops:
     if name == "ops":
         return default_client().ops
     raise AttributeError(f"module 'esiframe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names (``ops`` included) for TAB completion, without import noise."""
+    return sorted(__all__)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import html
 import inspect
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
 
 from .operations import Operation
+from .spec import Spec
 
-if TYPE_CHECKING:
-    from .client import Client
+__all__ = ["BoundOperation", "CallFunction", "Ops", "TagGroup", "tag_attribute"]
 
-__all__ = ["BoundOperation", "Ops", "TagGroup", "tag_attribute"]
+#: call(operation_id, **params) -> DataFrame, e.g. ``Client.get``
+CallFunction = Callable[..., pd.DataFrame]
 
 
 def tag_attribute(tag: str) -> str:
@@ -26,17 +30,17 @@ def tag_attribute(tag: str) -> str:
 
 
 class BoundOperation:
-    """An operation bound to a client; calling it is ``client.get(operation_id, ...)``."""
+    """An operation bound to a call function; calling it is ``call(operation_id, ...)``."""
 
-    def __init__(self, client: Client, operation: Operation) -> None:
-        self._client = client
+    def __init__(self, call: CallFunction, operation: Operation) -> None:
+        self._call = call
         self.operation = operation
         self.__name__ = operation.operation_id
         self.__doc__ = operation.__doc__
         self.__signature__: inspect.Signature = operation.__signature__
 
-    def __call__(self, **params: Any) -> Any:
-        return self._client.get(self.operation.operation_id, **params)
+    def __call__(self, **params: Any) -> pd.DataFrame:
+        return self._call(self.operation.operation_id, **params)
 
     def __repr__(self) -> str:
         return f"<{self.operation.signature}>"
@@ -51,8 +55,9 @@ class BoundOperation:
 class TagGroup:
     """The operations of one tag."""
 
-    def __init__(self, client: Client, tag: str, operation_ids: list[str]) -> None:
-        self._client = client
+    def __init__(self, spec: Spec, call: CallFunction, tag: str, operation_ids: list[str]) -> None:
+        self._spec = spec
+        self._call = call
         self.tag = tag
         self._ids = operation_ids
 
@@ -62,7 +67,7 @@ class TagGroup:
     def __getattr__(self, name: str) -> BoundOperation:
         if name.startswith("_") or name not in self._ids:
             raise AttributeError(f"no operation {name!r} under tag {self.tag!r}; see dir()")
-        return BoundOperation(self._client, self._client.spec.operation(name))
+        return BoundOperation(self._call, self._spec.operation(name))
 
     def __iter__(self) -> Any:
         return (getattr(self, op_id) for op_id in self._ids)
@@ -71,18 +76,19 @@ class TagGroup:
         return f"<{self.tag}: {', '.join(self._ids)}>"
 
     def _repr_markdown_(self) -> str:
-        spec = self._client.spec
+        spec = self._spec
         rows = [f"**{self.tag}**", "", "| operation | summary |", "|---|---|"]
         rows += [f"| `{op_id}` | {spec.operation(op_id).summary} |" for op_id in self._ids]
         return "\n".join(rows)
 
 
 class Ops:
-    """Every operation of the client's spec, grouped by tag."""
+    """Every operation of a spec, grouped by tag; ``call`` runs one (``Client.get``)."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._groups = {tag_attribute(tag): (tag, ids) for tag, ids in client.spec.by_tag().items()}
+    def __init__(self, spec: Spec, call: CallFunction) -> None:
+        self._spec = spec
+        self._call = call
+        self._groups = {tag_attribute(tag): (tag, ids) for tag, ids in spec.by_tag().items()}
 
     def __dir__(self) -> list[str]:
         return sorted(self._groups)
@@ -91,7 +97,7 @@ class Ops:
         if name.startswith("_") or name not in self._groups:
             raise AttributeError(f"no tag {name!r}; tags are: {', '.join(sorted(self._groups))}")
         tag, ids = self._groups[name]
-        return TagGroup(self._client, tag, ids)
+        return TagGroup(self._spec, self._call, tag, ids)
 
     def __repr__(self) -> str:
         return "<ESI operations by tag: " + ", ".join(sorted(self._groups)) + ">"

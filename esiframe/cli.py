@@ -15,10 +15,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .client import Client, Settings
+from .client import Client
 from .errors import EsiError, ParameterError
-from .http import cache_file, clear_cache
+from .http import CACHE_FILE, cache_file, clear_cache
 from .operations import Operation, Parameter
+from .settings import Settings
 
 __all__ = ["main", "parse_value"]
 
@@ -190,7 +191,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(f"cleared {path}")
     else:
         size = (
-            sum(p.stat().st_size for p in directory.glob("http_cache.sqlite*"))
+            sum(p.stat().st_size for p in directory.glob(CACHE_FILE + "*"))
             if directory.exists()
             else 0
         )

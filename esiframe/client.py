@@ -10,183 +10,48 @@ environment variables.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import pandas as pd
+import requests
+from requests.adapters import BaseAdapter
 
-from . import __version__
-from .errors import (
-    EsiError,
-    EsiframeWarning,
-    EsiHTTPError,
-    InconsistentPagesError,
-    ParameterError,
-    PartialResultError,
-    RateLimitedError,
+from .assemble import (
+    Context,
+    complete,
+    metadata,
+    partial_error,
+    served_from_cache,
+    valid_until,
 )
-from .frames import DtypeBackend, merge_languages, scalar_column_name, to_frame
-from .http import Clock, Response, Transport, WaitPolicy, cache_owner, iso_time
-from .limits import RouteLimit, Wait
+from .assemble import frame as make_frame
+from .assemble import raw as raw_json
+from .catalog import Ops
+from .errors import EsiError, EsiframeWarning, ParameterError
+from .fetcher import Budget, FetchContext, run_jobs
+from .frames import DtypeBackend
+from .http import Clock, Transport, WaitPolicy, cache_owner
+from .limits import RouteLimit
 from .memo import ResultCache
 from .operations import Call, Operation
-from .paging import Fetch, Walk, cursor_field, walk
+from .plan import Job, Options, bind, check_request_count, plan_options
 from .progress import Progress, progress_enabled
-from .spec import BUNDLED_DATE, Spec, check_compatibility_date, load_spec
+from .settings import ErrorPolicy, Settings
+from .spec import Spec, load_spec
 
 if TYPE_CHECKING:
     from .auth import Auth, Character, Login
-    from .catalog import Ops
 
 __all__ = ["Client", "Settings", "configure", "default_client", "get"]
 
-PROJECT_URL = "https://github.com/esiframe/esiframe"
-LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
-ErrorPolicy = Literal["raise", "skip"]
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a :class:`Client` is configured with (see the README's settings table)."""
-
-    base_url: str = "https://esi.evetech.net"
-    sso_url: str = "https://login.eveonline.com"
-    compatibility_date: str = BUNDLED_DATE
-    cache: str | os.PathLike[str] | Literal[False] | None = None
-    language: str = "en"
-    tenant: str = "tranquility"
-    app_name: str | None = None
-    app_version: str | None = None
-    contact: str | None = None
-    url: str | None = None
-    max_workers: int = 16
-    timeout: float = 30.0
-    retries: int = 4
-    on_limit: WaitPolicy = "sleep"
-    errors: ErrorPolicy = "raise"
-    progress: bool | None = None
-    dtype_backend: DtypeBackend = "numpy_nullable"
-    spec: str | None = None
-    client_id: str | None = None
-    callback_url: str = "http://127.0.0.1:8765/callback"
-    loopback: bool = True
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then ``ESIFRAME_*`` environment variables, then ``overrides``."""
-        env: dict[str, Any] = {}
-        for name, var in _ENV.items():
-            if var in os.environ:
-                env[name] = os.environ[var]
-        if "max_workers" in env:
-            try:
-                env["max_workers"] = int(env["max_workers"])
-            except ValueError:
-                raise ParameterError(
-                    f"ESIFRAME_MAX_WORKERS must be a whole number, got {env['max_workers']!r}"
-                ) from None
-        if "loopback" in env:
-            env["loopback"] = env["loopback"].strip().lower() not in {"0", "false", "no", "off"}
-        if "cache" in env and env["cache"].lower() in {"0", "false", "off", "none"}:
-            env["cache"] = False
-        _check_names(overrides)
-        settings = cls(**{**env, **overrides})
-        settings.check()
-        return settings
-
-    def updated(self, **overrides: Any) -> Settings:
-        """A copy with ``overrides`` applied and checked."""
-        _check_names(overrides)
-        settings = replace(self, **overrides)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        check_compatibility_date(self.compatibility_date)
-        _check_choice("language", self.language, LANGUAGES)
-        _check_choice("on_limit", self.on_limit, get_args(WaitPolicy))
-        _check_choice("errors", self.errors, get_args(ErrorPolicy))
-        _check_choice("dtype_backend", self.dtype_backend, get_args(DtypeBackend))
-        if not isinstance(self.max_workers, int) or self.max_workers < 1:
-            raise ParameterError(
-                f"max_workers must be a positive integer, got {self.max_workers!r}"
-            )
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
-            raise ParameterError(f"timeout must be a number of seconds, got {self.timeout!r}")
-        if self.timeout <= 0:
-            raise ParameterError(f"timeout must be positive, got {self.timeout!r}")
-
-    @property
-    def user_agent(self) -> str:
-        """``App/1.2 (contact; +url) esiframe/0.1.0 (+project url)``, as ESI asks (FACTS 7)."""
-        ours = f"esiframe/{__version__} (+{PROJECT_URL})"
-        details = "; ".join(x for x in (self.contact, f"+{self.url}" if self.url else None) if x)
-        about = f" ({details})" if details else ""
-        if not self.app_name:
-            return ours + about
-        app = f"{self.app_name}/{self.app_version}" if self.app_version else self.app_name
-        return f"{app}{about} {ours}"
-
-    @property
-    def cache_dir(self) -> Path | None:
-        if self.cache is False:
-            return None
-        if self.cache is None:
-            import platformdirs
-
-            return Path(platformdirs.user_cache_dir("esiframe"))
-        return Path(self.cache)
-
-
-_ENV = {
-    "base_url": "ESIFRAME_BASE_URL",
-    "sso_url": "ESIFRAME_SSO_URL",
-    "compatibility_date": "ESIFRAME_COMPATIBILITY_DATE",
-    "cache": "ESIFRAME_CACHE_DIR",
-    "language": "ESIFRAME_LANGUAGE",
-    "tenant": "ESIFRAME_TENANT",
-    "app_name": "ESIFRAME_APP_NAME",
-    "app_version": "ESIFRAME_APP_VERSION",
-    "contact": "ESIFRAME_CONTACT",
-    "max_workers": "ESIFRAME_MAX_WORKERS",
-    "spec": "ESIFRAME_SPEC",
-    "client_id": "ESIFRAME_CLIENT_ID",
-    "callback_url": "ESIFRAME_CALLBACK_URL",
-    "loopback": "ESIFRAME_LOOPBACK",
-}
-
-
-def _check_names(overrides: Mapping[str, Any]) -> None:
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ParameterError(
-            f"unknown setting(s) {', '.join(unknown)}; settings are: {', '.join(sorted(known))}"
-        )
-
-
-def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
-    if value not in allowed:
-        raise ParameterError(
-            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}"
-        )
-
-
-@dataclass
-class _Job:
-    call: Call
-    language: str
-    result: Walk | None = None
-    error: EsiError | None = None
+#: What ``Client(transport=...)`` accepts: an adapter mounted under the cache, or a session.
+Connection = requests.Session | BaseAdapter
 
 
 class Client:
@@ -199,8 +64,20 @@ class Client:
     _warned_contact = False
 
     def __init__(
-        self, settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        transport: Connection | None = None,
+        **overrides: Any,
     ) -> None:
+        """``transport`` replaces the network: a ``requests`` adapter (mounted under the
+        cache, e.g. :class:`esiframe.inprocess.InProcessAdapter`) or a whole session."""
+        if transport is not None and not isinstance(transport, requests.Session | BaseAdapter):
+            raise ParameterError(
+                f"transport must be a requests.Session or a requests adapter, got {transport!r}"
+            )
+        self._connection = transport
         if settings is None:
             self.settings = Settings.from_env(**overrides)
         else:
@@ -251,6 +128,7 @@ class Client:
                 max_workers=self.settings.max_workers,
                 retries=self.settings.retries,
                 clock=self.clock,
+                connection=self._connection,
             ),
         )
 
@@ -262,16 +140,16 @@ class Client:
         return self._once(
             "auth",
             lambda: Auth(
-                sso_url=self.settings.sso_url, session=self.transport.plain, store=TokenStore()
+                sso_url=self.settings.sso_url,
+                session=self.transport.plain,
+                store=TokenStore(self.settings.token_path),
             ),
         )
 
     @property
     def ops(self) -> Ops:
         """Every operation, grouped by tag: ``client.ops.market.GetMarketsRegionIdHistory(...)``."""
-        from .catalog import Ops
-
-        return self._once("ops", lambda: Ops(self))
+        return self._once("ops", lambda: Ops(self.spec, self.get))
 
     def _fetch_spec(self, date: str) -> Mapping[str, Any]:
         response = self.transport.send(
@@ -299,6 +177,14 @@ class Client:
         """Look up an operation (exact, any case, or legacy snake_case id)."""
         return self.spec.operation(name)
 
+    @overload
+    def get(
+        self, operation: str, /, *, raw: Literal[False] = False, **kwargs: Any
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def get(self, operation: str, /, *, raw: Literal[True], **kwargs: Any) -> Any: ...
+
     def get(
         self,
         operation: str,
@@ -310,6 +196,7 @@ class Client:
         character: str | int | None = None,
         token: str | None = None,
         body: Any = None,
+        each: Any = None,
         on_limit: WaitPolicy | None = None,
         errors: ErrorPolicy | None = None,
         raw: bool = False,
@@ -318,79 +205,81 @@ class Client:
         use_cache: bool = True,
         if_modified_since: datetime | str | None = None,
         progress: bool | None = None,
+        max_requests: int | None = None,
         **params: Any,
     ) -> Any:
-        """All the data of one ESI operation as a typed DataFrame.
+        """All the data of one ESI operation as a typed DataFrame (checked before any request).
 
-        ``params`` are the operation's path and query parameters; a list for
-        a scalar parameter fans out (one request per value, the value as a
-        column). ``pages`` limits the walk to the first N pages. ``languages``
-        merges translated text of a localized operation as ``name_en``,
-        ``name_de``, ... ``raw=True`` returns the parsed JSON instead.
-        Everything is checked before the first request.
+        ``params`` are the operation's parameters; a list for a scalar fans out (lists cross),
+        ``each=`` rows pair. ``pages`` walks only the first N pages; ``languages`` merges
+        translated text as ``name_en``, ``name_de``...; ``raw=True`` (or :meth:`get_raw`)
+        gives the parsed JSON. A call over ``max_requests`` requests is refused.
         """
         op = self.spec.operation(operation)
-        options = self._check_options(
-            op, pages, language, languages, on_limit, errors, dtype_backend, if_modified_since
+        options = plan_options(
+            self.settings,
+            op,
+            localized=lambda: _localized(self.spec),
+            pages=pages,
+            language=language,
+            languages=languages,
+            on_limit=on_limit,
+            errors=errors,
+            dtype_backend=dtype_backend,
+            if_modified_since=if_modified_since,
+            force_refresh=force_refresh,
+            use_cache=use_cache,
+            progress=progress,
+            max_requests=max_requests,
         )
+        return self._execute(_Request(op, options, params, body, each, character, token, raw))
+
+    def get_raw(self, operation: str, /, **kwargs: Any) -> Any:
+        """The parsed JSON of an operation: one call's data, or one entry per request."""
+        return self.get(operation, raw=True, **kwargs)
+
+    def _execute(self, request: _Request) -> Any:
+        """plan -> reuse -> fetch -> assemble -> report."""
+        calls, who, owner = self._plan(request)
+        memo_key = self._memo_key(request, calls, owner) if self._reusable(request) else None
+        hit = self.memo.get(memo_key) if memo_key is not None else None
+        if hit is not None:
+            served_from_cache(hit.attrs["esi"])
+            return hit
+        headers = self._headers(request.op, who, request.token, request.options)
+        jobs = self._fetch(request.op, calls, request.options, headers, owner)
+        result = self._assemble(request, jobs, who, memo_key)
+        return self._report(request, jobs, result)
+
+    def _plan(self, request: _Request) -> tuple[list[Call], Character | None, str]:
+        """The requests to send, the character they read for, and whose limits they spend.
+
+        Local only (the spec and the token store): every refusal comes before any request.
+        """
+        op = request.op
         if not op.read_only:
+            lookups = [o.operation_id for o in self.spec if o.method != "GET" and o.read_only]
             raise ParameterError(
                 f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
-                "Read-only POSTs are PostUniverseNames, PostUniverseIds, PostCharactersAffiliation."
+                f"Read-only POSTs are {', '.join(lookups)}."
             )
-        who, owner = self._whose(op, character, token, params)  # local: the token store only
-        calls = op.bind(params, body=body)
-        memo_key = None
-        reusable = use_cache and not force_refresh and not raw and not options["if_modified_since"]
-        if reusable and self.settings.cache_dir is not None:
-            memo_key = self._memo_key(op, calls, options, owner)
-            hit = self.memo.get(memo_key)
-            if hit is not None:
-                _served_from_cache(hit.attrs["esi"])
-                return hit
-        headers_auth = self._authorization(op, who, token)  # may refresh the access token
-        jobs = [_Job(call, lang) for lang in options["languages"] for call in calls]
-        self._run(op, jobs, options, headers_auth, owner, force_refresh, use_cache, progress)
-        failures = [self._failure(job) for job in jobs if job.error is not None]
-        if failures and len(jobs) == 1:
-            assert jobs[0].error is not None
-            raise jobs[0].error
-        failed_calls = {id(job.call) for job in jobs if job.error is not None}
-        complete = [job for job in jobs if id(job.call) not in failed_calls]  # in every language
-        result: Any
-        if raw:
-            result = self._raw(jobs)
-        else:
-            result = self._frame(op, complete, options)
-            result.attrs["esi"] = self._metadata(op, params, jobs, options, who, failures)
-            if memo_key is not None and not failures:
-                expires = _valid_until(result.attrs["esi"])
-                if expires is not None:
-                    self.memo.put(memo_key, result, expires)
-        if failures and options["errors"] == "raise":
-            failed = "; ".join(
-                f"{f['params']} ({f['status']}: {f['error']})" for f in failures[:10]
-            )
-            more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
-            where = (
-                "the others' data is in .frame (failed entries carry 'error')"
-                if raw
-                else "the rows of the others are in .frame; errors='skip' returns them with "
-                "the failures listed in df.attrs['esi']['errors']"
-            )
-            raise PartialResultError(
-                f"{len(failures)} of {len(jobs)} requests of {op.operation_id} failed: "
-                f"{failed}{more}. {where.capitalize()}.",
-                failures=failures,
-                frame=result,
-            )
+        who, owner = self._whose(op, request.character, request.token, request.params)
+        calls = bind(op, request.params, request.body, request.each)
+        check_request_count(op, len(calls), request.options)
+        return calls, who, owner
+
+    @staticmethod
+    def _report(request: _Request, jobs: list[Job], result: Any) -> Any:
+        """The result, or PartialResultError carrying it when some requests failed."""
+        if any(job.error is not None for job in jobs) and request.options.errors == "raise":
+            raise partial_error(request.op, jobs, result, is_raw=request.raw)
         return result
 
     def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
         """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
         if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
             raise ParameterError(f"names() takes a list of ids, got {ids!r}; e.g. names([34, 35])")
-        return self.get("PostUniverseNames", body=list(ids))  # type: ignore[no-any-return]
+        return self.get("PostUniverseNames", body=list(ids))
 
     # -- login ----------------------------------------------------------------------------
 
@@ -430,49 +319,6 @@ class Client:
 
     # -- pipeline pieces --------------------------------------------------------------------
 
-    def _check_options(
-        self,
-        op: Operation,
-        pages: int | None,
-        language: str | None,
-        languages: Sequence[str] | None,
-        on_limit: WaitPolicy | None,
-        errors: ErrorPolicy | None,
-        dtype_backend: DtypeBackend | None,
-        if_modified_since: datetime | str | None,
-    ) -> dict[str, Any]:
-        if pages is not None and (
-            isinstance(pages, bool) or not isinstance(pages, int) or pages < 1
-        ):
-            raise ParameterError(f"pages must be a positive integer or None (all), got {pages!r}")
-        if language is not None and languages is not None:
-            raise ParameterError("give language= or languages=, not both")
-        if isinstance(languages, str):
-            languages = [languages]
-        langs = list(dict.fromkeys(languages or [language or self.settings.language]))
-        for lang in langs:
-            _check_choice("language", lang, LANGUAGES)
-        if len(langs) > 1 and not op.localized:
-            raise ParameterError(
-                f"{op.operation_id} returns no translated text, so languages= does not apply; "
-                "localized operations are: " + ", ".join(o for o in _localized(self.spec))
-            )
-        on_limit = on_limit or self.settings.on_limit
-        errors = errors or self.settings.errors
-        backend = dtype_backend or self.settings.dtype_backend
-        _check_choice("on_limit", on_limit, get_args(WaitPolicy))
-        _check_choice("errors", errors, get_args(ErrorPolicy))
-        _check_choice("dtype_backend", backend, get_args(DtypeBackend))
-        ims = _http_date_header(if_modified_since) if if_modified_since is not None else None
-        return {
-            "pages": pages,
-            "languages": langs,
-            "on_limit": on_limit,
-            "errors": errors,
-            "dtype_backend": backend,
-            "if_modified_since": ims,
-        }
-
     def _whose(
         self,
         op: Operation,
@@ -495,331 +341,115 @@ class Client:
             params.setdefault("character_id", who.character_id)
         return who, f"character:{who.character_id}"
 
-    def _authorization(
-        self, op: Operation, who: Character | None, token: str | None
+    def _headers(
+        self, op: Operation, who: Character | None, token: str | None, options: Options
     ) -> dict[str, str]:
-        """The Authorization header: the given token, or the character's (refreshed if due)."""
-        if token is not None:
-            return {"Authorization": f"Bearer {token}"}
-        if who is None:
-            return {}
-        access, _ = self.auth.access_token(
-            character=who.character_id, scope=op.scope, client_id=self.settings.client_id
-        )
-        return {"Authorization": f"Bearer {access}"}
-
-    def _run(
-        self,
-        op: Operation,
-        jobs: list[_Job],
-        options: Mapping[str, Any],
-        auth_header: Mapping[str, str],
-        owner: str,
-        force_refresh: bool,
-        use_cache: bool,
-        progress: bool | None,
-    ) -> None:
-        transport = self.transport
-        route = RouteLimit.from_spec(op.rate_limit, per_minute=op.hidden_per_minute)
-        stop = threading.Event()
-        enabled = progress_enabled(progress if progress is not None else self.settings.progress)
-        bar = Progress(op.operation_id, enabled=enabled, total=len(jobs))
-        base_headers = {
+        """The headers every request of the call carries (the token refreshed if due)."""
+        headers = {
             "X-Compatibility-Date": self.settings.compatibility_date,
             "X-Tenant": self.settings.tenant,
-            **auth_header,
         }
-        if options["if_modified_since"]:
-            base_headers["If-Modified-Since"] = options["if_modified_since"]
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif who is not None:
+            access, _ = self.auth.access_token(
+                character=who.character_id, scope=op.scope, client_id=self.settings.client_id
+            )
+            headers["Authorization"] = f"Bearer {access}"
+        if options.if_modified_since:
+            headers["If-Modified-Since"] = options.if_modified_since
+        return headers
 
-        def on_wait(w: Wait) -> None:
-            bar.status(w.reason)
+    def _fetch(
+        self,
+        op: Operation,
+        calls: list[Call],
+        options: Options,
+        headers: Mapping[str, str],
+        owner: str,
+    ) -> list[Job]:
+        """Walk every call in every language; failures stay on their job."""
+        jobs = [Job(call, lang) for lang in options.languages for call in calls]
+        enabled = progress_enabled(options.progress)
+        with Progress(op.operation_id, enabled=enabled, total=len(jobs)) as bar:
+            context = FetchContext(
+                transport=self.transport,
+                op=op,
+                options=options,
+                owner=owner,
+                headers=headers,
+                budget=Budget(op, options.max_requests, len(jobs)),
+                bar=bar,
+            )
+            run_jobs(jobs, context, self.settings.max_workers)
+        return jobs
 
-        def fetch_for(job: _Job) -> Fetch:
-            headers = {**base_headers, "Accept-Language": job.language}
+    def _assemble(
+        self, request: _Request, jobs: list[Job], who: Character | None, memo_key: str | None
+    ) -> Any:
+        """The frame (or raw JSON) of the jobs, its metadata, and a copy kept for reuse.
 
-            def fetch(call: Call, extra: Mapping[str, Any], refetch: bool) -> Response:
-                if stop.is_set():
-                    raise KeyboardInterrupt("esiframe call interrupted")
-                response = transport.send(
-                    op.method,
-                    call.path,
-                    route=route,
-                    owner=owner,
-                    query=_encode_query({**call.query, **extra}),
-                    headers=headers,
-                    body=call.body,
-                    on_limit=options["on_limit"],
-                    on_wait=on_wait,
-                    force_refresh=force_refresh or refetch,
-                    use_cache=use_cache,
-                    stop=stop,
-                )
-                bar.advance()
-                return response
+        A call of one request that failed raises that request's own error.
+        """
+        if len(jobs) == 1 and jobs[0].error is not None:
+            raise jobs[0].error
+        if request.raw:
+            return raw_json(jobs)
+        op = request.op
+        result = make_frame(op, complete(jobs), request.options)
+        context = Context(
+            params=request.params,
+            compatibility_date=self.settings.compatibility_date,
+            tenant=self.settings.tenant,
+            character=who.character_id if who is not None else None,
+        )
+        result.attrs["esi"] = metadata(op, jobs, request.options, context)
+        if memo_key is not None and not result.attrs["esi"]["errors"]:
+            expires = valid_until(result.attrs["esi"])
+            if expires is not None:
+                self.memo.put(memo_key, result, expires)
+        return result
 
-            return fetch
+    def _reusable(self, request: _Request) -> bool:
+        """A finished result may be reused only for a plain call with an on-disk cache."""
+        options = request.options
+        return (
+            options.use_cache
+            and not options.force_refresh
+            and not request.raw
+            and not options.if_modified_since
+            and self.settings.cache_dir is not None
+        )
 
-        workers = self.settings.max_workers
-        with (
-            bar,
-            ThreadPoolExecutor(workers, thread_name_prefix="esiframe-page") as pages_pool,
-            ThreadPoolExecutor(workers, thread_name_prefix="esiframe-call") as calls_pool,
-        ):
-
-            def run(job: _Job) -> None:
-                try:
-                    job.result = walk(
-                        job.call,
-                        fetch_for(job),
-                        pages_pool,
-                        pages=options["pages"],
-                        on_total=lambda n: bar.add_total(n - 1),
-                    )
-                except RateLimitedError:
-                    raise  # on_limit="raise" stops the whole call, not one request
-                except (EsiHTTPError, InconsistentPagesError) as exc:
-                    job.error = exc
-
-            futures = [calls_pool.submit(run, job) for job in jobs]
-            try:
-                for future in as_completed(futures):
-                    future.result()  # the first failure (or Ctrl-C) stops the whole call
-            except BaseException:
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
-
-    def _memo_key(
-        self, op: Operation, calls: list[Call], options: Mapping[str, Any], owner: str
-    ) -> str:
+    def _memo_key(self, request: _Request, calls: list[Call], owner: str) -> str:
         """Everything that makes one result differ from another."""
+        op, options = request.op, request.options
         what = {
             "base_url": self.settings.base_url,
             "date": self.settings.compatibility_date,
             "tenant": self.settings.tenant,
             "op": op.operation_id,
-            "calls": [(c.path, c.query, c.body, sorted(c.fanout)) for c in calls],
-            "languages": options["languages"],
-            "pages": options["pages"],
-            "dtype_backend": options["dtype_backend"],
+            "calls": [(c.path, c.query, c.body, sorted(c.fanout.items())) for c in calls],
+            "languages": options.languages,
+            "pages": options.pages,
+            "dtype_backend": options.dtype_backend,
             "owner": owner,
         }
         return json.dumps(what, sort_keys=True, default=str)
 
-    @staticmethod
-    def _failure(job: _Job) -> dict[str, Any]:
-        error = job.error
-        return {
-            "params": dict(job.call.params),
-            "language": job.language,
-            "status": getattr(error, "status", None),
-            "error": str(error),
-        }
 
-    @staticmethod
-    def _raw(jobs: list[_Job]) -> Any:
-        """The parsed JSON: one call's data, or one entry per call (failed ones with 'error')."""
+@dataclass(frozen=True)
+class _Request:
+    """One ``get`` as the user made it: the operation, options and parameters."""
 
-        def one(job: _Job) -> Any:
-            assert job.result is not None
-            return job.result.body if job.result.body is not None else job.result.records
-
-        if len(jobs) == 1:
-            return one(jobs[0])
-        return [
-            {"params": dict(job.call.params), "language": job.language}
-            | ({"data": one(job)} if job.error is None else {"error": str(job.error)})
-            for job in jobs
-        ]
-
-    def _frame(self, op: Operation, jobs: list[_Job], options: Mapping[str, Any]) -> pd.DataFrame:
-        per_language: dict[str, pd.DataFrame] = {}
-        record_schema: Mapping[str, Any] = {}
-        for lang in options["languages"]:
-            records: list[Any] = []
-            fanned: dict[str, Any] = {}
-            for job in _joined_batches(op, [j for j in jobs if j.language == lang]):
-                assert job.result is not None
-                rows, record_schema = _records(op, job.result)
-                for name, value in job.call.fanout.items():
-                    if name in record_schema.get("properties", {}):
-                        continue
-                    fanned[name] = next(p.schema for p in op.user_parameters if p.name == name)
-                    for row in rows:
-                        row[name] = value
-                records.extend(rows)
-            if not record_schema:
-                record_schema = _records(op, Walk([], [], None))[1]
-            if fanned:
-                record_schema = {
-                    **record_schema,
-                    "properties": {**fanned, **record_schema.get("properties", {})},
-                    "required": [*fanned, *record_schema.get("required", [])],
-                }
-            frame = to_frame(records, record_schema, dtype_backend=options["dtype_backend"])
-            if fanned:
-                frame = frame[[*fanned, *(c for c in frame.columns if c not in fanned)]]
-            per_language[lang] = frame
-        if len(per_language) == 1:
-            return next(iter(per_language.values()))
-        return merge_languages(per_language, record_schema)
-
-    def _metadata(
-        self,
-        op: Operation,
-        params: Mapping[str, Any],
-        jobs: list[_Job],
-        options: Mapping[str, Any],
-        who: Character | None,
-        failures: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        responses = []
-        for job in jobs:
-            pages = job.result.responses if job.result is not None else []
-            for number, response in enumerate(pages, start=1):
-                responses.append(
-                    {
-                        "params": _jsonable(dict(job.call.params)),
-                        "language": job.language,
-                        "page": number,
-                        "status": response.status,
-                        "cache": response.cache,
-                        "expires": iso_time(response.headers.get("Expires")),
-                        "last_modified": iso_time(response.headers.get("Last-Modified")),
-                        "etag": response.headers.get("ETag"),
-                    }
-                )
-        expires = [r["expires"] for r in responses if r["expires"]]
-        modified = [r["last_modified"] for r in responses if r["last_modified"]]
-        etags = {r["etag"] for r in responses if r["etag"]}
-        counts = {
-            state: sum(r["cache"] == state for r in responses)
-            for state in ("cache", "revalidated", "fresh", "uncached", "not-modified")
-        }
-        return {
-            "operation": op.operation_id,
-            "method": op.method,
-            "path": op.path,
-            "parameters": _jsonable(dict(params)),
-            "compatibility_date": self.settings.compatibility_date,
-            "languages": options["languages"],
-            "tenant": self.settings.tenant,
-            "character": who.character_id if who is not None else None,
-            "requests": len(jobs),
-            "pages": len(responses),
-            "expires": min(expires) if expires else None,
-            "last_modified": max(modified) if modified else None,
-            "etag": etags.pop() if len(etags) == 1 else None,
-            "cache": counts,
-            "responses": responses,
-            "errors": failures,
-        }
-
-
-def _joined_batches(op: Operation, jobs: list[_Job]) -> list[_Job]:
-    """A body split into batches whose answers are one object each (PostUniverseIds) answers
-    as one object: the batches' lists joined, so the call still gives one row."""
-    schema = op.response_schema or {}
-    if op.body_schema is None or schema.get("type") != "object" or len(jobs) < 2:
-        return jobs
-    joined: dict[str, Any] = {}
-    for job in jobs:
-        assert job.result is not None
-        for key, value in (job.result.body or {}).items():
-            joined[key] = [*joined.get(key, []), *value] if isinstance(value, list) else value
-    first = jobs[0].result
-    assert first is not None
-    return [replace(jobs[0], result=Walk([], first.responses, joined))]
-
-
-def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]:
-    """The rows of one walk and the schema of one row (object-shaped).
-
-    Rows are the parsed JSON itself (fresh for every call), so fan-out may add
-    fields to them without copying.
-    """
-    schema = op.response_schema or {}
-    if op.pagination == "cursor":
-        return result.records, schema["properties"][cursor_field(schema)].get("items", {})
-    if op.pagination is not None:
-        rows: list[Any] = result.records
-        item = schema.get("items", {})
-    elif schema.get("type") == "array":
-        rows = list(result.body or [])
-        item = schema.get("items", {})
-    elif schema.get("type") == "object" or "properties" in schema or "oneOf" in schema:
-        return ([result.body] if isinstance(result.body, Mapping) else []), schema
-    else:
-        name = op.path.rstrip("/").rsplit("/", 1)[-1]
-        return ([{name: result.body}] if result.body is not None else []), {
-            "type": "object",
-            "properties": {name: schema},
-            "required": [name],
-        }
-    if item.get("type") not in (None, "object") and "properties" not in item:
-        name = scalar_column_name(op.path)
-        return [{name: v} for v in rows], {
-            "type": "object",
-            "properties": {name: item},
-            "required": [name],
-        }
-    return rows, item
-
-
-def _http_date_header(value: datetime | str) -> str:
-    """An HTTP date from a tz-aware datetime/Timestamp, an ISO 8601 or an HTTP date string."""
-    when: datetime | None = value if isinstance(value, datetime) else None
-    if isinstance(value, str):
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            try:
-                when = datetime.fromisoformat(value)
-            except ValueError:
-                when = None
-    if when is None or when.tzinfo is None:
-        raise ParameterError(
-            f"if_modified_since must be a timezone-aware datetime, an ISO 8601 time with an "
-            f"offset (as in df.attrs['esi']['last_modified']) or an HTTP date; got {value!r}"
-        )
-    return format_datetime(when.astimezone(UTC), usegmt=True)
-
-
-def _valid_until(meta: Mapping[str, Any]) -> float | None:
-    """Epoch seconds until which the result cannot change: its earliest page Expires."""
-    responses = meta["responses"]
-    if not responses or any(r["cache"] == "uncached" or not r["expires"] for r in responses):
-        return None
-    return min(datetime.fromisoformat(r["expires"]).timestamp() for r in responses)
-
-
-def _served_from_cache(meta: dict[str, Any]) -> None:
-    """Metadata of a result reused whole: every page came from the cache, no request."""
-    for response in meta["responses"]:
-        response["cache"] = "cache"
-    meta["cache"] = {state: 0 for state in meta["cache"]} | {"cache": len(meta["responses"])}
-
-
-def _encode_query(query: Mapping[str, Any]) -> dict[str, Any]:
-    encoded: dict[str, Any] = {}
-    for name, value in query.items():
-        if isinstance(value, bool):
-            encoded[name] = "true" if value else "false"
-        else:
-            encoded[name] = value
-    return encoded
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | range):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
+    op: Operation
+    options: Options
+    params: dict[str, Any]
+    body: Any
+    each: Any
+    character: str | int | None
+    token: str | None
+    raw: bool
 
 
 def _localized(spec: Spec) -> list[str]:
@@ -847,6 +477,14 @@ def default_client() -> Client:
         if _default is None:
             _default = Client(Settings.from_env())
         return _default
+
+
+@overload
+def get(operation: str, /, *, raw: Literal[False] = False, **kwargs: Any) -> pd.DataFrame: ...
+
+
+@overload
+def get(operation: str, /, *, raw: Literal[True], **kwargs: Any) -> Any: ...
 
 
 def get(operation: str, /, **kwargs: Any) -> Any:

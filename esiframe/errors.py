@@ -10,6 +10,7 @@ The hierarchy::
     │   ├── ClientError           4xx
     │   ├── ServerError           5xx
     │   └── RateLimitedError      420 / 429, or a wait refused by on_limit="raise"
+    ├── TransportError            no answer at all after the retries (no HTTP status)
     ├── InconsistentPagesError    pages of one result never agreed on Last-Modified
     ├── PartialResultError        some requests of a fan-out failed; the rest is attached
     └── AuthError                 EVE SSO problems
@@ -42,6 +43,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "TokenInvalid",
+    "TransportError",
 ]
 
 
@@ -109,6 +111,17 @@ class RateLimitedError(EsiHTTPError):
     ) -> None:
         super().__init__(message, status=status, url=url, headers=headers, body=body)
         self.state: dict[str, Any] = dict(state)
+
+
+class TransportError(EsiError):
+    """No answer from ESI after the retries (connection refused, dropped, timed out).
+
+    There is no HTTP status: ESI never said anything. ``.url`` is the request's URL.
+    """
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
 
 
 class InconsistentPagesError(EsiError):

@@ -22,18 +22,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests_cache import CachedSession
 from requests_cache.backends.sqlite import SQLiteCache
 from requests_cache.cache_keys import create_key
 
-from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
+from .errors import (
+    ClientError,
+    EsiError,
+    EsiHTTPError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 __all__ = [
     "CacheState",
     "Clock",
     "Response",
+    "Stopped",
     "Transport",
     "WaitPolicy",
     "cache_file",
@@ -46,6 +54,8 @@ log = logging.getLogger("esiframe")
 
 CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"]
 WaitPolicy = Literal["sleep", "raise"]
+#: The SQLite file of the HTTP cache, inside the cache directory.
+CACHE_FILE = "http_cache.sqlite"
 _VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: A connection lost before or during the answer: worth another try.
@@ -57,6 +67,14 @@ _DROPPED = (
 )
 #: Waits at least this long are logged as warnings (visible without logging set up).
 _LOUD_WAIT = 5.0
+
+
+class Stopped(EsiError):
+    """The call this request belongs to was stopped (Ctrl-C or another request's failure).
+
+    Raised in worker threads instead of KeyboardInterrupt; the main thread
+    raises the real reason.
+    """
 
 
 def _sleep(seconds: float, stop: threading.Event) -> bool:
@@ -116,10 +134,31 @@ def _cache_key(request: Any, **kwargs: Any) -> str:
     return create_key(request, **{**kwargs, "match_headers": list(_VARY)}) + "-" + owner
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """One request as :meth:`Transport.send` was asked to send it."""
+
+    method: str
+    url: str
+    route: RouteLimit
+    owner: str
+    query: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    body: Any
+    on_limit: WaitPolicy
+    on_wait: Callable[[Wait], None] | None
+    force_refresh: bool
+    use_cache: bool
+    stop: threading.Event
+
+
 class Transport:
     """HTTP for one client: cached session, limits, retries.
 
     ``cache`` is a directory for the SQLite file, or ``None`` for no cache.
+    ``connection`` replaces the network: an adapter (mounted under the cache,
+    e.g. :class:`InProcessAdapter`) or a whole ``requests.Session`` (used as
+    is for every request: no esiframe cache).
     """
 
     def __init__(
@@ -132,6 +171,7 @@ class Transport:
         max_workers: int,
         retries: int = 4,
         clock: Clock | None = None,
+        connection: requests.Session | BaseAdapter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -142,9 +182,15 @@ class Transport:
         self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
+        self.session: requests.Session
+        if isinstance(connection, requests.Session):
+            self.cache_path = None
+            self.session = self.plain = connection
+            connection.headers.update(headers)
+            return
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
-            self.session: requests.Session = CachedSession(
+            self.session = CachedSession(
                 str(self.cache_path),
                 backend="sqlite",
                 wal=True,
@@ -159,7 +205,9 @@ class Transport:
             self.session = requests.Session()
         self.plain = requests.Session()
         for session in (self.session, self.plain):
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
+            adapter = connection or HTTPAdapter(
+                pool_connections=4, pool_maxsize=max(max_workers, 4) * 2
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.update(headers)
@@ -186,64 +234,83 @@ class Transport:
     ) -> Response:
         """Send one request within the limits; retry faults; raise for error statuses.
 
-        420 and 429 wait and resend (or raise ``RateLimitedError`` with
-        ``on_limit="raise"``); 5xx, timeouts and dropped connections are
-        retried with exponential backoff and jitter; other 4xx raise
-        ``ClientError`` at once (ESI charges for every retry of them).
-        Setting ``stop`` interrupts waits and retries promptly (Ctrl-C).
+        420/429 wait and resend (``on_limit="raise"``: RateLimitedError); 5xx and dropped
+        connections retry with backoff (then ServerError / TransportError); other 4xx raise
+        ClientError at once (ESI charges every retry). ``stop`` interrupts waits (Ctrl-C).
         """
-        url = self.base_url + path
-        stop = stop or threading.Event()
-        probe = use_cache and not force_refresh
-        attempt = 0
+        req = _Outgoing(
+            method, self.base_url + path, route, owner, query, headers, body,
+            on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(),
+        )  # fmt: skip
+        probe, attempt = use_cache and not force_refresh, 0  # probe: look in the cache first
         while True:
-            while (wait := self.limiter.acquire(route, owner)) is not None:
-                if probe:  # an answer fresh in the cache needs no request, so no wait
-                    probe = False
-                    kept = self._from_cache(method, url, query, headers, body)
-                    if kept is not None:
-                        return kept
-                self._wait(wait, on_limit, on_wait, url, None, stop)
-            try:
-                with self._slots:
-                    raw = self._request(method, url, query, headers, body, force_refresh, use_cache)
-            except _DROPPED as exc:
-                self.limiter.release(route, owner)
+            kept, probe = self._acquire(req, probe)
+            if kept is not None:
+                return kept
+            raw = self._attempt(req, attempt)
+            if raw is None:  # the connection dropped; a retry is due
                 attempt += 1
-                if attempt > self.retries:
-                    raise ServerError(
-                        f"{method} {url}: no answer after {attempt} attempts ({exc})",
-                        status=0,
-                        url=url,
-                    ) from exc
-                self._pause(
-                    backoff(attempt), f"connection failed ({exc.__class__.__name__})", on_wait, stop
-                )
                 continue
-            except BaseException:  # interrupted: the reservation must not leak
-                self.limiter.release(route, owner)
-                raise
             state = _cache_state(raw)
             if state == "cache":
                 self.limiter.release(route, owner)
             else:
-                status = 304 if state == "revalidated" else raw.status_code
+                status = 304 if state == "revalidated" else raw.status_code  # a reuse is a 304
                 retry = self.limiter.record(route, owner, status, raw.headers)
                 if retry is not None:
-                    self._wait(retry, on_limit, on_wait, url, raw, stop)
+                    self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
                     continue
             if raw.status_code < 400:
-                return Response(raw.status_code, _json(raw), raw.headers, url, state)
+                return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
-                attempt += 1
-                if route.per_minute and _hidden_limit_hit(raw):  # FACTS 5.1: wait a minute
-                    self._pause(
-                        HIDDEN_WINDOW, "ESI's hidden per-minute limit answered 500", on_wait, stop
-                    )
-                else:
-                    self._pause(backoff(attempt), f"ESI answered {raw.status_code}", on_wait, stop)
+                attempt = self._pause_after(req, raw, attempt + 1)
                 continue
-            raise _http_error(method, url, raw)
+            raise _http_error(method, req.url, raw)
+
+    def _acquire(self, req: _Outgoing, probe: bool) -> tuple[Response | None, bool]:
+        """Wait for the limits; an answer fresh in the cache needs no request, so no wait."""
+        while (wait := self.limiter.acquire(req.route, req.owner)) is not None:
+            if probe:
+                probe = False
+                kept = self._from_cache(req.method, req.url, req.query, req.headers, req.body)
+                if kept is not None:
+                    return kept, probe
+            self._wait(wait, req.on_limit, req.on_wait, req.url, None, req.stop)
+        return None, probe
+
+    def _attempt(self, req: _Outgoing, attempt: int) -> requests.Response | None:
+        """One request on the wire; None after a dropped connection (paused for a retry),
+        TransportError when the retries ran out without any answer."""
+        try:
+            with self._slots:
+                return self._request(
+                    req.method, req.url, req.query, req.headers, req.body,
+                    req.force_refresh, req.use_cache,
+                )  # fmt: skip
+        except _DROPPED as exc:
+            self.limiter.release(req.route, req.owner)
+            if attempt + 1 > self.retries:
+                raise TransportError(
+                    f"{req.method} {req.url}: no answer after {attempt + 1} attempts ({exc})",
+                    url=req.url,
+                ) from exc
+            reason = f"connection failed ({exc.__class__.__name__})"
+            self._pause(backoff(attempt + 1), reason, req.on_wait, req.stop)
+            return None
+        except BaseException:  # interrupted: the reservation must not leak
+            self.limiter.release(req.route, req.owner)
+            raise
+
+    def _pause_after(self, req: _Outgoing, raw: requests.Response, attempt: int) -> int:
+        """Wait before retry ``attempt`` of a 5xx: a minute for the hidden limit
+        (docs/esi.md §5.1), else backoff. Returns ``attempt``."""
+        if req.route.per_minute and _hidden_limit_hit(raw):
+            reason = "ESI's hidden per-minute limit answered 500"
+            self._pause(HIDDEN_WINDOW, reason, req.on_wait, req.stop)
+        else:
+            reason = f"ESI answered {raw.status_code}"
+            self._pause(backoff(attempt), reason, req.on_wait, req.stop)
+        return attempt
 
     def _request(
         self,
@@ -338,7 +405,7 @@ class Transport:
         if on_wait is not None:
             on_wait(wait)
         if self.clock.sleep(seconds, stop):
-            raise KeyboardInterrupt("esiframe request interrupted")
+            raise Stopped("esiframe request stopped")
 
 
 def _kwargs(
@@ -351,7 +418,7 @@ def _kwargs(
 
 
 def _hidden_limit_hit(raw: requests.Response) -> bool:
-    """A 500 from market history that says it is the rate limit (FACTS 5.1)."""
+    """A 500 from market history that says it is the rate limit (docs/esi.md §5.1)."""
     text = f"{raw.reason} {raw.text[:500]}".lower()
     return raw.status_code == 500 and "limit" in text
 
@@ -369,7 +436,7 @@ def iso_time(http_date: str | None) -> str | None:
 
 def cache_file(directory: Path) -> Path:
     """The SQLite file of the HTTP cache in ``directory``."""
-    return directory / "http_cache.sqlite"
+    return directory / CACHE_FILE
 
 
 def clear_cache(directory: Path) -> None:

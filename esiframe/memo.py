@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["ResultCache"]
+__all__ = ["ResultCache", "independent_copy"]
 
 
 @dataclass
@@ -26,6 +26,18 @@ class _Entry:
     frame: pd.DataFrame
     expires: float
     size: int
+
+
+def independent_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy sharing nothing mutable with ``frame``: values, attrs and Python objects in
+    object columns (list and dict cells), which ``DataFrame.copy(deep=True)`` shares."""
+    result = frame.copy(deep=True)
+    for i, dtype in enumerate(result.dtypes):
+        if pd.api.types.is_object_dtype(dtype):
+            cells = pd.Series([copy.deepcopy(v) for v in result.iloc[:, i]], dtype=object)
+            result.isetitem(i, cells.array)
+    result.attrs = copy.deepcopy(frame.attrs)
+    return result
 
 
 class ResultCache:
@@ -49,17 +61,14 @@ class ResultCache:
                 return None
             self._entries.move_to_end(key)
             frame = entry.frame
-        result = frame.copy(deep=True)
-        result.attrs = copy.deepcopy(frame.attrs)
-        return result
+        return independent_copy(frame)
 
     def put(self, key: str, frame: pd.DataFrame, expires: float) -> None:
         """Keep a copy of ``frame`` until ``expires``, if it fits the budget."""
         size = int(frame.memory_usage(index=True, deep=True).sum())
         if size > self.budget or expires <= self._clock():
             return
-        stored = frame.copy(deep=True)
-        stored.attrs = copy.deepcopy(frame.attrs)
+        stored = independent_copy(frame)
         with self._lock:
             if key in self._entries:
                 self._drop(key)

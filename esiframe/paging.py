@@ -3,11 +3,12 @@
 - ``x-pages``: page 1 says ``X-Pages``; pages 2..N run concurrently. All pages
   of one result must share one ``Last-Modified``; when ESI refreshed the data
   mid-walk, the stale pages are fetched again (bounded), else
-  :class:`~esiframe.errors.InconsistentPagesError`.
+  :class:`~esiframe.errors.InconsistentPagesError`. A refresh that shrinks
+  the page count (a 404 for a page past the new end) starts the walk again.
 - ``cursor``: from the newest records, walk ``before`` until an empty page;
-  a record seen twice keeps its first (newer) copy (FACTS 3.2).
+  a record seen twice keeps its first (newer) copy (docs/esi.md §3.2).
 - ``from_id``: newest first; ask again from the last id until only that
-  record comes back (FACTS 3.3).
+  record comes back (docs/esi.md §3.3).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InconsistentPagesError
+from .errors import ClientError, InconsistentPagesError
 from .http import Response, iso_time
 from .operations import Call
 
@@ -72,10 +73,16 @@ def _walk_x_pages(
         first = fetch(call, {"page": 1}, walk_number > 0)
         total = int(first.headers.get("X-Pages") or 1)
         count = min(total, limit) if limit else total
-        if on_total is not None and walk_number == 0:
+        if on_total is not None:  # every round: a walk started again sends its pages again
             on_total(count)
-        rest = list(executor.map(lambda n: fetch(call, {"page": n}, False), range(2, count + 1)))
-        agreed = _agree(call, fetch, executor, [first, *rest])
+        try:
+            pages = range(2, count + 1)
+            rest = list(executor.map(lambda n: fetch(call, {"page": n}, False), pages))
+            agreed = _agree(call, fetch, executor, [first, *rest])
+        except ClientError as exc:
+            if exc.status != 404:
+                raise
+            agreed = None  # the page count shrank mid-walk (docs/esi.md §3.1): start again
         if agreed is not None:
             records = [r for response in agreed for r in (response.body or [])]
             return Walk(records, agreed)

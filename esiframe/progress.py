@@ -7,10 +7,11 @@ quick calls stay quiet.
 
 from __future__ import annotations
 
-import os
 import threading
 from types import TracebackType
 from typing import Any
+
+from .settings import progress_default
 
 __all__ = ["Progress", "progress_enabled"]
 
@@ -19,7 +20,7 @@ def progress_enabled(setting: bool | None) -> bool:
     """The effective switch: an explicit setting wins, then the environment."""
     if setting is not None:
         return setting
-    return os.environ.get("ESIFRAME_PROGRESS", "1") not in {"0", "false", "no", "off"}
+    return progress_default()
 
 
 class Progress:

@@ -212,6 +212,9 @@ def test_raw_returns_the_json(sandbox, make_client):
     body = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, raw=True)
     assert isinstance(body, list) and body[0].keys() >= {"date", "average", "volume"}
     assert isinstance(client.get("GetStatus", raw=True), dict)
+    assert client.get_raw("GetMarketsRegionIdHistory", region_id=10000002, type_id=34) == body
+    with pytest.raises(ParameterError, match="pages must be"):
+        client.get_raw("GetStatus", pages=0)
 
 
 def test_pyarrow_backend(sandbox, make_client):
@@ -417,3 +420,128 @@ def test_a_long_call_shows_a_progress_bar_unless_switched_off(
     # 6 pages, 2 at a time, 0.3 s each: over a second, well past the bar's 0.5 s delay
     client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert ("GetMarketsRegionIdOrders" in capsys.readouterr().err) is shown
+
+
+def test_a_call_over_max_requests_is_refused_before_any_request(sandbox, make_client):
+    client = make_client(sandbox, cache=False, max_requests=5)
+    before = len(sandbox.log)
+    with pytest.raises(ParameterError, match=r"6 requests .*max_requests=5.*ESIFRAME_MAX_REQUESTS"):
+        client.get("GetUniverseTypesTypeId", type_id=[34, 35, 36], languages=["en", "de"])
+    with pytest.raises(ParameterError, match="6 requests"):
+        client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=range(34, 40))
+    assert len(sandbox.log) == before  # nothing was sent
+    df = client.get(
+        "GetUniverseTypesTypeId", type_id=[34, 35, 36], languages=["en", "de"], max_requests=6
+    )  # raised for this call only
+    assert sorted(df["type_id"]) == [34, 35, 36]
+
+
+def test_pages_over_max_requests_are_refused_before_they_are_fetched(sandbox, make_client):
+    client = make_client(sandbox, cache=False, max_requests=SMALL.forge_order_pages - 1)
+    sandbox.log.clear()
+    with pytest.raises(ParameterError, match=f"{SMALL.forge_order_pages} requests.*pages=N"):
+        client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(sandbox.log) == 1  # page 1 told the count; no other page was asked for
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002, pages=2)
+    assert df.attrs["esi"]["pages"] == 2
+
+
+def test_a_reused_result_shares_no_list_cell_with_the_last_one(sandbox, make_client):
+    client = make_client(sandbox)
+    first = client.get("GetUniverseTypesTypeId", type_id=34)
+    cells = [c for c in first.columns if isinstance(first.at[0, c], list) and first.at[0, c]]
+    assert cells, "the type has list cells (dogma attributes, ...)"
+    wanted = {c: list(first.at[0, c]) for c in cells}
+    before = len(sandbox.log)
+    for column in cells:
+        first.at[0, column].clear()  # the caller empties a list in place
+    again = client.get("GetUniverseTypesTypeId", type_id=34)
+    assert len(sandbox.log) == before  # reused from memory
+    assert {c: list(again.at[0, c]) for c in cells} == wanted
+    again.at[0, cells[0]].append("mine")
+    assert (
+        list(client.get("GetUniverseTypesTypeId", type_id=34).at[0, cells[0]]) == wanted[cells[0]]
+    )
+
+
+def test_a_refresh_that_shrinks_the_page_count_starts_the_walk_again(
+    esi_sandbox_factory, make_client
+):
+    import json
+
+    from esiframe.sandbox.server import SandboxResponse
+
+    old, new = "Tue, 01 Dec 2026 10:00:00 GMT", "Tue, 01 Dec 2026 10:05:00 GMT"
+    served = {"page 1": 0}
+
+    def orders(request):
+        page = int(request.query.get("page", ["1"])[0])
+        refreshed = served["page 1"] > 0 or page > 1  # ESI refreshed right after page 1
+        if page == 1:
+            served["page 1"] += 1
+        pages, stamp = (2, new) if refreshed else (3, old)
+        if page > pages:
+            return SandboxResponse(404, {"Content-Type": "application/json"}, b'{"error":"x"}')
+        body = [{"order_id": (100 if refreshed else 0) + page, "type_id": 34}]
+        headers = {
+            "Content-Type": "application/json",
+            "X-Pages": str(pages),
+            "Last-Modified": stamp,
+        }
+        return SandboxResponse(200, headers, json.dumps(body).encode())
+
+    sb = esi_sandbox_factory(sizes=SMALL)
+    sb.add_route("GET", "/markets/{region_id}/orders", orders)
+    client = make_client(sb, cache=False, max_workers=2)
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert df["order_id"].tolist() == [101, 102]  # the new snapshot, whole
+    assert served["page 1"] == 2
+    assert {r["last_modified"] for r in df.attrs["esi"]["responses"]} == {
+        pd.Timestamp(new).isoformat()
+    }
+
+
+def test_a_request_never_answered_raises_a_transport_error(esi_sandbox_factory, make_client):
+    from fakeclock import FakeClock
+
+    sb = esi_sandbox_factory(sizes=SMALL, faults=Faults(drop_rate=1.0))
+    client = make_client(sb, cache=False, retries=1, clock=FakeClock().as_client_clock())
+    with pytest.raises(ef.TransportError, match="no answer after 2 attempts") as info:
+        client.get("GetStatus")
+    assert isinstance(info.value, ef.EsiError) and not isinstance(info.value, ef.EsiHTTPError)
+
+
+def test_the_in_process_adapter_runs_the_client_on_the_sandbox_without_sockets(make_client):
+    from urllib.parse import parse_qs, urlsplit
+
+    from esiframe.inprocess import InProcessAdapter
+    from esiframe.sandbox import Sandbox
+    from esiframe.sandbox.server import SandboxRequest
+
+    sb = Sandbox(sizes=SMALL)  # never started: no port is opened
+
+    def answer(method, url, headers, body):
+        parts = urlsplit(url)
+        request = SandboxRequest(method, parts.path, parse_qs(parts.query), dict(headers), body)
+        response = sb.handle(request)
+        return None if response is None else (response.status, response.headers, response.body)
+
+    client = ef.Client(
+        base_url="http://esi.invalid",
+        cache=False,
+        progress=False,
+        contact="tests@example.com",
+        transport=InProcessAdapter(answer),
+    )
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    params = {"region_id": "10000002", "order_type": "all"}
+    pages = range(1, SMALL.forge_order_pages + 1)
+    expected = [
+        o["order_id"]
+        for n in pages
+        for o in sb.dataset.page(df.attrs["esi"]["operation"], params, n)
+    ]
+    assert df["order_id"].tolist() == expected
+    assert sb.log.count(operation_id="GetMarketsRegionIdOrders") == SMALL.forge_order_pages
+    with pytest.raises(ParameterError, match="transport must be"):
+        ef.Client(contact="x@example.com", transport="http://esi.invalid")

@@ -173,6 +173,18 @@ def test_ctrl_c_during_a_rate_limit_wait_stops_promptly(esi_sandbox_factory, mak
     assert sandbox.log.count(status=200) == 2
 
 
+def test_ctrl_c_stops_at_once_while_requests_hang(esi_sandbox_factory, make_client):
+    # Every answer takes 3 s: when Ctrl-C arrives, all requests are still on the wire.
+    sandbox = esi_sandbox_factory(sizes=SMALL, faults=Faults(latency=3.0))
+    client = make_client(sandbox, cache=False, max_workers=2)
+    timer = _interrupt_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=[34, 35, 36])
+    timer.join()
+    # get gave up without waiting for the hung requests: none had been answered yet
+    assert len(sandbox.log) == 0
+
+
 def test_every_wait_is_logged_on_the_esiframe_logger(on_fake_time, caplog):
     caplog.set_level("INFO", logger="esiframe")
     _, client = on_fake_time(

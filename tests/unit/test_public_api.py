@@ -19,6 +19,7 @@ PUBLIC = [
     "ServerError",
     "Settings",
     "TokenInvalid",
+    "TransportError",
     "__version__",
     "characters",
     "configure",
@@ -59,3 +60,10 @@ def test_user_agent_names_the_app_then_esiframe():
         f"MyApp/1.2 (me@example.com; +https://x.example) esiframe/{ef.__version__} "
         "(+https://github.com/esiframe/esiframe)"
     )
+
+
+def test_dir_lists_every_public_name_and_no_import_noise():
+    names = dir(ef)
+    assert set(PUBLIC) <= set(names)
+    assert "ops" in names
+    assert not {"Any", "TYPE_CHECKING", "annotations", "pd"} & set(names)
