@@ -1,0 +1,122 @@
+"""Finished results kept on disk beside the HTTP cache, for warm starts in a new process.
+
+A restarted notebook or a script run again asks for the same data; while the result is
+within its ``Expires`` nothing can have changed (docs/esi.md §6), so decoding and typing
+every cached page again is wasted work. :class:`ResultStore` keeps each finished frame as
+one Arrow IPC file (pandas dtypes and ``df.attrs`` in its schema metadata) named by a
+hash of the call's key, and serves it back until it expires.
+
+Files are written under a hidden temporary name and renamed into place, so a killed
+writer never leaves a half-written result that a reader could take for complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ResultStore"]
+
+_META = b"esiframe-result"
+_SUFFIX = ".arrow"
+
+
+class ResultStore:
+    """Typed results by key, each valid until an epoch time; one file each."""
+
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
+        self.directory = Path(directory)
+        self.clock = clock
+
+    def _path(self, key: str) -> Path:
+        return self.directory / (hashlib.sha256(key.encode()).hexdigest()[:40] + _SUFFIX)
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        """The stored frame for ``key`` if it exists, is whole and has not expired."""
+        import pyarrow as pa
+
+        path = self._path(key)
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = pa.ipc.open_file(source).read_all()
+        except (OSError, pa.ArrowInvalid):
+            return None
+        meta = json.loads((table.schema.metadata or {}).get(_META, b"{}"))
+        if meta.get("key") != key or meta.get("expires", 0) <= self.clock():
+            return None
+        frame = _to_pandas(table, arrow_backed=meta.get("arrow_backed", False))
+        frame.attrs = meta.get("attrs", {})
+        return frame
+
+    def put(self, key: str, frame: pd.DataFrame, expires: float) -> bool:
+        """Keep ``frame`` until ``expires``; False (nothing kept) if it cannot be stored."""
+        import pyarrow as pa
+
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            arrow_backed = len(frame.columns) > 0 and all(
+                isinstance(t, pd.ArrowDtype) for t in frame.dtypes
+            )
+            about = {"key": key, "expires": expires, "arrow_backed": arrow_backed}
+            meta = json.dumps({**about, "attrs": frame.attrs}, default=str)
+        except (pa.ArrowException, TypeError, ValueError):
+            return False  # e.g. a column of mixed Python objects: served from pages instead
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: meta})
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._prune()
+        final = self._path(key)
+        temp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        try:
+            with pa.OSFile(str(temp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+                w.write_table(table)
+            os.replace(temp, final)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        return True
+
+    def clear(self) -> None:
+        """Forget every stored result."""
+        for path in self._files():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return [p for p in self.directory.iterdir() if p.name.endswith((_SUFFIX, ".tmp"))]
+
+    def _prune(self) -> None:
+        """Drop files past any plausible lifetime: expired results and dead writers' leftovers.
+
+        A result is read back only within its Expires, which ESI keeps under a day; a file
+        untouched for a day is of no use to anyone.
+        """
+        cutoff = time.time() - 86_400
+        for path in self._files():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+
+def _to_pandas(table: Any, *, arrow_backed: bool) -> pd.DataFrame:
+    """The frame as it was stored: Arrow-backed dtypes back as ArrowDtype, list and struct
+    cells back as Python lists and dicts (pyarrow would give numpy arrays)."""
+    import pyarrow as pa
+
+    if arrow_backed:
+        arrow: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
+        return arrow
+    frame: pd.DataFrame = table.to_pandas()
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            frame[name] = pd.Series(column.to_pylist(), index=frame.index, dtype=object)
+    return frame
