@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 from collections import Counter
@@ -126,8 +127,12 @@ def test_signature_docstring_and_markdown_come_from_the_spec():
 def test_compatibility_dates():
     assert compatibility_dates()[0] == "2026-08-18"
     assert check_compatibility_date("2025-12-16") == "2025-12-16"
+    # Any day from 2020-01-01 to ESI's today is valid (ESI resolves it); others name the range.
+    assert check_compatibility_date("2026-08-05") == "2026-08-05"
+    with pytest.raises(CompatibilityDateError, match="valid dates are from 2020-01-01"):
+        check_compatibility_date("2019-12-31")
     with pytest.raises(CompatibilityDateError, match="2026-08-18, 2026-08-04"):
-        check_compatibility_date("2026-08-05")
+        check_compatibility_date("2026-09-01", today=dt.date(2026, 8, 31))
     assert load_spec() is spec
     with pytest.raises(CompatibilityDateError, match="not bundled"):
         load_spec("2025-12-16")
