@@ -374,7 +374,7 @@ class Operation:
             if value is None and not p.needed:
                 continue  # None for an optional parameter means "not given", as in the signature
             if p.type != "array" and is_listlike(value):
-                values = list(value)
+                values = value.tolist() if hasattr(value, "tolist") else list(value)
                 if not values:
                     raise ParameterError(f"{name} was given an empty list; give at least one value")
                 checked = [_check_item(p, v, i) for i, v in enumerate(values)]
@@ -571,8 +571,6 @@ def _check_row_value(p: Parameter, value: Any, number: int) -> Any:
             f"{where}: {p.name} must be one value, got {value!r} (one request per row; "
             "a list as a keyword fans out)"
         )
-    if not is_listlike(value) and is_missing(value):
-        raise ParameterError(f"{where}: {p.name} is missing ({plain(value)!r})")
     try:
         return p.check(value)
     except ParameterError as exc:
