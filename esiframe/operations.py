@@ -159,15 +159,20 @@ class Plan:
                 calls += [Call(self.operation, path_params, query, b, fanout) for b in self.bodies]
         return calls
 
-    def check_limit(self, max_requests: int, *, languages: int = 1) -> None:
-        """Refuse, before any request, a call that would send more than ``max_requests``."""
-        count = len(self) * languages
+    def check_limit(self, max_requests: int, *, languages: int = 1, characters: int = 1) -> None:
+        """Refuse, before any request, a call that would send more than ``max_requests``.
+
+        ``languages`` and ``characters`` multiply the plan (the client runs it
+        once per language of ``languages=`` and per character of ``character=``).
+        """
+        count = len(self) * languages * characters
         if count <= max_requests:
             return
         parts = [f"{len(self.rows):,} each= rows"] if len(self.rows) > 1 else []
         parts += [f"{len(v):,} {name} values" for name, v in self.spread]
         parts += [f"{len(self.bodies):,} body batches"] if len(self.bodies) > 1 else []
         parts += [f"{languages} languages"] if languages > 1 else []
+        parts += [f"{characters} characters"] if characters > 1 else []
         raise ParameterError(
             f"{self.operation.operation_id} would send {count:,} requests "
             f"({' x '.join(parts) or 'one call'}), more than max_requests={max_requests:,}; "

@@ -287,6 +287,11 @@ def test_request_count_is_known_without_building_the_calls():
     assert "1,000 region_id values x 1,000 type_id values x 2 languages" in message
     assert "max_requests=10,000" in message and "Client(max_requests=" in message
     assert names.count_requests({}, body=list(range(1, 2502))) == 3
+    rows = [{"type_id": t} for t in range(1, 101)]
+    plan = history.plan({"region_id": [10000002, 10000043]}, each=rows)
+    plan.check_limit(400, characters=2)
+    with pytest.raises(ParameterError, match=r"800 requests \(100 each= rows x 2 region_id values"):
+        plan.check_limit(400, languages=2, characters=2)
 
 
 # -- issue 14.2: describe ------------------------------------------------------------------
