@@ -65,7 +65,7 @@ def is_listlike(value: Any) -> bool:
 def check_value(name: str, schema: Mapping[str, Any], value: Any) -> Any:
     """``value`` as sent, checked against ``schema`` (objects and arrays recursively)."""
     kind = schema.get("type", "string")
-    if type(value) in _PLAIN and kind != "array":
+    if type(value) in _PLAIN and kind not in {"array", "object"}:
         return _check_scalar(name, schema, kind, value)
     value = plain(value)
     if is_missing(value):

@@ -118,6 +118,7 @@ def test_route_planner_body_and_path_parameters():
         ({"connections": [{"from": 30000142}]}, "needs field.*to"),
         ({"avoid_systems": "Jita"}, "avoid_systems.*must be a list"),
         ([30000142], "body must be a dict"),
+        ({"connections": [5]}, r"body\['connections'\] item must be a dict, got 5"),
     ],
 )
 def test_route_planner_body_is_checked_against_its_schema(body, match):
