@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 from collections import Counter
@@ -16,7 +17,10 @@ from esiframe.spec import (
     bundled_spec,
     check_compatibility_date,
     compatibility_dates,
+    esi_today,
     load_spec,
+    parse_compatibility_dates,
+    resolve_compatibility_date,
     snake_case,
 )
 
@@ -126,8 +130,12 @@ def test_signature_docstring_and_markdown_come_from_the_spec():
 def test_compatibility_dates():
     assert compatibility_dates()[0] == "2026-08-18"
     assert check_compatibility_date("2025-12-16") == "2025-12-16"
+    # Any day from 2020-01-01 to ESI's today is valid (ESI resolves it); others name the range.
+    assert check_compatibility_date("2026-08-05") == "2026-08-05"
+    with pytest.raises(CompatibilityDateError, match="valid dates are from 2020-01-01"):
+        check_compatibility_date("2019-12-31")
     with pytest.raises(CompatibilityDateError, match="2026-08-18, 2026-08-04"):
-        check_compatibility_date("2026-08-05")
+        check_compatibility_date("2026-09-01", today=dt.date(2026, 8, 31))
     assert load_spec() is spec
     with pytest.raises(CompatibilityDateError, match="not bundled"):
         load_spec("2025-12-16")
@@ -225,3 +233,118 @@ def test_bodies_are_checked_and_split_at_max_items():
         names.bind({}, body=["Jita"])
     with pytest.raises(ParameterError, match="takes no body"):
         history.bind({"region_id": 1, "type_id": 2}, body=[1])
+
+
+# -- compatibility dates resolve the way ESI resolves them -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asked", "used"),
+    [
+        ("2026-08-04", "2026-08-04"),
+        ("2026-08-10", "2026-08-04"),
+        (dt.date(2026, 1, 1), "2025-12-16"),
+        (dt.datetime(2025, 9, 30, 12, 0), "2025-09-30"),
+        ("2020-01-01", "2020-01-01"),
+        ("2024-06-01", "2020-01-01"),
+    ],
+)
+def test_a_date_resolves_down_to_the_newest_published_date_not_after_it(asked, used):
+    assert resolve_compatibility_date(asked, fetch_dates=_no_fetch) == used
+
+
+def _no_fetch() -> dict:
+    raise AssertionError("a date within the bundled list needs no request")
+
+
+def test_a_date_newer_than_the_bundled_list_learns_the_current_list():
+    asked = []
+
+    def fetch_dates():
+        asked.append(1)
+        return {"compatibility_dates": ["2026-11-03", "2026-09-15", *compatibility_dates()]}
+
+    today = dt.date(2026, 12, 1)
+    assert resolve_compatibility_date("2026-11-20", fetch_dates=fetch_dates, today=today) == (
+        "2026-11-03"
+    )
+    assert resolve_compatibility_date("2026-10-01", fetch_dates=fetch_dates, today=today) == (
+        "2026-09-15"
+    )
+    assert len(asked) == 2
+    # Without a way to ask, the newest bundled date is used rather than refusing.
+    assert resolve_compatibility_date("2026-11-20", today=today) == "2026-08-18"
+
+
+@pytest.mark.parametrize(
+    ("asked", "match"),
+    [
+        ("2019-12-31", "valid dates are from 2020-01-01 to today"),
+        ("2026-12-02", r"to today \(2026-12-01\)"),
+        ("next week", "must be a date or a 'YYYY-MM-DD' string"),
+        (20260804, "must be a date or a 'YYYY-MM-DD' string"),
+    ],
+)
+def test_dates_esi_would_refuse_are_refused_before_any_request(asked, match):
+    with pytest.raises(CompatibilityDateError, match=match):
+        resolve_compatibility_date(asked, fetch_dates=_no_fetch, today=dt.date(2026, 12, 1))
+
+
+def test_esi_changes_its_date_at_eleven_utc():
+    assert esi_today(dt.datetime(2026, 8, 5, 10, 59, tzinfo=dt.UTC)) == dt.date(2026, 8, 4)
+    assert esi_today(dt.datetime(2026, 8, 5, 11, 0, tzinfo=dt.UTC)) == dt.date(2026, 8, 5)
+
+
+def test_the_meta_answer_is_read_newest_first():
+    recorded = {"compatibility_dates": ["2020-01-01", "2026-08-18", "2025-12-16"]}
+    assert parse_compatibility_dates(recorded) == ("2026-08-18", "2025-12-16", "2020-01-01")
+    with pytest.raises(CompatibilityDateError, match="not a list of compatibility dates"):
+        parse_compatibility_dates({"dates": []})
+
+
+def test_load_spec_resolves_and_fetches_the_resolved_date():
+    assert load_spec("2026-08-10") is spec
+    assert load_spec(dt.date(2026, 8, 17)) is spec
+    fetched = []
+
+    def fetch(date):
+        fetched.append(date)
+        return {"info": {"version": date}, "paths": {}}
+
+    older = load_spec("2026-01-01", fetch=fetch)
+    assert older.date == "2025-12-16" and fetched == ["2025-12-16"]
+    newer = load_spec(
+        "2026-11-20",
+        fetch=fetch,
+        fetch_dates=lambda: ["2026-11-03", *compatibility_dates()],
+        today=dt.date(2026, 12, 1),
+    )
+    assert newer.date == "2026-11-03" and fetched[-1] == "2026-11-03"
+
+
+def _spec_file(tmp_path, version):
+    small = {
+        "info": {"version": version},
+        "paths": {"/status": {"get": {"operationId": "GetStatus", "responses": {}}}},
+    }
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(small))
+    return str(path)
+
+
+def test_a_spec_file_sends_its_own_date_and_refuses_a_disagreeing_one(tmp_path):
+    path = _spec_file(tmp_path, "2025-12-16")
+    assert load_spec(path=path).date == "2025-12-16"
+    assert load_spec("2025-12-16", path=path).date == "2025-12-16"
+    assert load_spec("2026-01-10", path=path).date == "2025-12-16"  # ESI resolves it there too
+    with pytest.raises(ParameterError, match=r"compatibility_date='2026-08-04'.*is for 2025-12-16"):
+        load_spec("2026-08-04", path=path)
+    with pytest.raises(ParameterError, match="disagrees"):
+        load_spec(dt.date(2025, 11, 6), path=path)
+
+
+def test_a_spec_file_without_a_date_needs_one(tmp_path):
+    path = _spec_file(tmp_path, "1.0.0")
+    with pytest.raises(ParameterError, match=r"no compatibility date as info\.version"):
+        load_spec(path=path)
+    assert load_spec("2026-08-10", path=path).date == "2026-08-04"
