@@ -38,7 +38,8 @@ class Context:
     """What the metadata tells besides the pages: the call as the user made it."""
 
     params: Mapping[str, Any]
-    compatibility_date: str
+    compatibility_date: str  # the date sent
+    compatibility_date_asked: str | None  # as the user gave it (None: the default)
     tenant: str
     character: int | None
 
@@ -192,6 +193,8 @@ def metadata(op: Operation, jobs: list[Job], options: Options, context: Context)
         "path": op.path,
         "parameters": jsonable(dict(context.params)),
         "compatibility_date": context.compatibility_date,
+        "compatibility_date_asked": context.compatibility_date_asked,
+        "compatibility_date_used": _answered_date(jobs),
         "languages": list(options.languages),
         "tenant": context.tenant,
         "character": context.character,
@@ -204,6 +207,16 @@ def metadata(op: Operation, jobs: list[Job], options: Options, context: Context)
         "responses": responses,
         "errors": failures(jobs),
     }
+
+
+def _answered_date(jobs: list[Job]) -> str | None:
+    """The compatibility date ESI says it answered with (``X-Compatibility-Date``, §2)."""
+    for job in jobs:
+        for response in job.result.responses if job.result is not None else []:
+            date = response.headers.get("X-Compatibility-Date")
+            if date:
+                return str(date)
+    return None
 
 
 def _responses(jobs: list[Job]) -> list[dict[str, Any]]:

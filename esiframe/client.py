@@ -39,10 +39,11 @@ from .http import Clock, Transport, WaitPolicy, cache_owner
 from .limits import RouteLimit
 from .memo import ResultCache
 from .operations import Call, Operation
-from .plan import Job, Options, bind, check_request_count, plan_options
+from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
+from .readonly import changes_data_message
 from .settings import ErrorPolicy, Settings
-from .spec import Spec, load_spec
+from .spec import BUNDLED_DATE, Spec, load_spec
 
 if TYPE_CHECKING:
     from .auth import Auth, Character, Login
@@ -111,7 +112,10 @@ class Client:
         return self._once(
             "spec",
             lambda: load_spec(
-                self.settings.compatibility_date, path=self.settings.spec, fetch=self._fetch_spec
+                self.settings.compatibility_date,
+                path=self.settings.spec,
+                fetch=self._fetch_spec,
+                fetch_dates=self._fetch_dates,
             ),
         )
 
@@ -165,6 +169,16 @@ class Client:
         )
         if not isinstance(response.body, Mapping):
             raise EsiError(f"ESI served no OpenAPI document for {date}")
+        return response.body
+
+    def _fetch_dates(self) -> Any:
+        """The compatibility dates ESI publishes now (cached like any answer; docs/esi.md §2)."""
+        response = self.transport.send(
+            "GET",
+            "/meta/compatibility-dates",
+            route=RouteLimit(),
+            headers={"X-Compatibility-Date": BUNDLED_DATE, "X-Tenant": self.settings.tenant},
+        )
         return response.body
 
     def close(self) -> None:
@@ -258,15 +272,11 @@ class Client:
         """
         op = request.op
         if not op.read_only:
-            lookups = [o.operation_id for o in self.spec if o.method != "GET" and o.read_only]
-            raise ParameterError(
-                f"{op.operation_id} ({op.method}) changes data in EVE; esiframe only reads. "
-                f"Read-only POSTs are {', '.join(lookups)}."
-            )
+            raise ParameterError(changes_data_message(op.operation_id, op.method))
         who, owner = self._whose(op, request.character, request.token, request.params)
-        calls = bind(op, request.params, request.body, request.each)
-        check_request_count(op, len(calls), request.options)
-        return calls, who, owner
+        plan = op.plan(request.params, body=request.body, each=request.each)
+        plan.check_limit(request.options.max_requests, languages=len(request.options.languages))
+        return plan.calls(), who, owner
 
     @staticmethod
     def _report(request: _Request, jobs: list[Job], result: Any) -> Any:
@@ -346,7 +356,7 @@ class Client:
     ) -> dict[str, str]:
         """The headers every request of the call carries (the token refreshed if due)."""
         headers = {
-            "X-Compatibility-Date": self.settings.compatibility_date,
+            "X-Compatibility-Date": self.spec.date,
             "X-Tenant": self.settings.tenant,
         }
         if token is not None:
@@ -399,7 +409,8 @@ class Client:
         result = make_frame(op, complete(jobs), request.options)
         context = Context(
             params=request.params,
-            compatibility_date=self.settings.compatibility_date,
+            compatibility_date=self.spec.date,
+            compatibility_date_asked=_text_date(self.settings.compatibility_date),
             tenant=self.settings.tenant,
             character=who.character_id if who is not None else None,
         )
@@ -426,7 +437,7 @@ class Client:
         op, options = request.op, request.options
         what = {
             "base_url": self.settings.base_url,
-            "date": self.settings.compatibility_date,
+            "date": self.spec.date,
             "tenant": self.settings.tenant,
             "op": op.operation_id,
             "calls": [(c.path, c.query, c.body, sorted(c.fanout.items())) for c in calls],
@@ -450,6 +461,10 @@ class _Request:
     character: str | int | None
     token: str | None
     raw: bool
+
+
+def _text_date(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _localized(spec: Spec) -> list[str]:

@@ -177,7 +177,8 @@ class Plan:
             f"{self.operation.operation_id} would send {count:,} requests "
             f"({' x '.join(parts) or 'one call'}), more than max_requests={max_requests:,}; "
             "nothing was sent. Give fewer values (lists cross: use each= to pair them), or "
-            "raise the limit with Client(max_requests=...) or ef.configure(max_requests=...)."
+            "raise the limit: max_requests=... on this call, Client(max_requests=...), "
+            "ef.configure(max_requests=...) or ESIFRAME_MAX_REQUESTS."
         )
 
 

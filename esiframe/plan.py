@@ -7,12 +7,11 @@ is raised here as :class:`~esiframe.errors.ParameterError`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, get_args
+from typing import get_args
 
 from .errors import EsiError, ParameterError
 from .frames import DtypeBackend
@@ -21,7 +20,7 @@ from .operations import Call, Operation
 from .paging import Walk
 from .settings import LANGUAGES, ErrorPolicy, Settings, check_choice
 
-__all__ = ["Job", "Options", "bind", "check_request_count", "http_date_header", "plan_options"]
+__all__ = ["Job", "Options", "http_date_header", "plan_options"]
 
 
 @dataclass(frozen=True)
@@ -119,23 +118,6 @@ def _languages(
     return langs
 
 
-def check_request_count(op: Operation, calls: int, options: Options) -> None:
-    """Refuse a call that would send more than ``max_requests`` requests, before any is sent.
-
-    Counted as calls (fan-out x ``each=`` rows x body batches) x languages;
-    the pages of each request are bounded again once page 1 says how many.
-    """
-    count = calls * len(options.languages)
-    if count > options.max_requests:
-        raise ParameterError(
-            f"{op.operation_id} would send {count:,} requests ({calls:,} per language x "
-            f"{len(options.languages)} language(s)), more than max_requests="
-            f"{options.max_requests:,}. Narrow the lists, or raise the limit with "
-            f"max_requests=... on this call, Client(max_requests=...), ef.configure(...) "
-            "or ESIFRAME_MAX_REQUESTS."
-        )
-
-
 def http_date_header(value: datetime | str) -> str:
     """An HTTP date from a tz-aware datetime/Timestamp, an ISO 8601 or an HTTP date string."""
     when: datetime | None = value if isinstance(value, datetime) else None
@@ -154,12 +136,3 @@ def http_date_header(value: datetime | str) -> str:
         )
     return format_datetime(when.astimezone(UTC), usegmt=True)
 
-
-def bind(op: Operation, params: dict[str, Any], body: Any, each: Any) -> list[Call]:
-    """The calls of ``op``: lists cross (cartesian product); ``each=`` rows pair."""
-    if each is None:
-        return op.bind(params, body=body)
-    if "each" not in inspect.signature(op.bind).parameters:
-        raise ParameterError(f"each= is not available for {op.operation_id} in this version")
-    calls: list[Call] = op.bind(params, body=body, each=each)  # type: ignore[call-arg,unused-ignore]
-    return calls

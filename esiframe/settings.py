@@ -19,7 +19,7 @@ from ._version import __version__
 from .errors import ParameterError
 from .frames import DtypeBackend
 from .http import CACHE_FILE, WaitPolicy
-from .spec import BUNDLED_DATE, check_compatibility_date
+from .spec import DateLike, check_compatibility_date
 
 __all__ = [
     "CACHE_FILE",
@@ -54,7 +54,8 @@ class Settings:
 
     base_url: str = "https://esi.evetech.net"
     sso_url: str = "https://login.eveonline.com"
-    compatibility_date: str = BUNDLED_DATE
+    #: None: the bundled spec's date, or a ``spec=`` file's own ``info.version``.
+    compatibility_date: DateLike | None = None
     cache: str | os.PathLike[str] | Literal[False] | None = None
     language: str = "en"
     tenant: str = "tranquility"
@@ -98,7 +99,8 @@ class Settings:
 
     def check(self) -> None:
         """Raise ParameterError for a value outside what the setting allows."""
-        check_compatibility_date(self.compatibility_date)
+        if self.compatibility_date is not None:
+            check_compatibility_date(self.compatibility_date)
         check_choice("language", self.language, LANGUAGES)
         check_choice("on_limit", self.on_limit, get_args(WaitPolicy))
         check_choice("errors", self.errors, get_args(ErrorPolicy))
