@@ -228,7 +228,9 @@ def test_store_file_is_private_and_leaves_no_temporary_files(tmp_path: Path) -> 
     TokenStore(path).put(record())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
-    assert os.listdir(path.parent) == ["tokens.json"]
+    # beside the file only its lock file (shared by every process), private as well
+    assert sorted(os.listdir(path.parent)) == ["tokens.json", "tokens.json.lock"]
+    assert stat.S_IMODE(os.stat(path.parent / "tokens.json.lock").st_mode) == 0o600
 
 
 def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +246,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         store.put(record(2112000002, "Bravo Sandbox"))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["tokens.json"]
+    assert sorted(os.listdir(tmp_path)) == ["tokens.json", "tokens.json.lock"]
 
 
 def test_store_sees_writes_of_another_process(tmp_path: Path) -> None:
