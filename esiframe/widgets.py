@@ -2,9 +2,9 @@
 
 Only this module imports ipywidgets. It imports :mod:`esiframe.auth`, never the reverse: the code
 that hands a Login to a user sets ``login.view = panel``, and the Login shows that view when
-displayed in a Jupyter kernel. :class:`LoginPanelModel` holds what the panel shows and reacts to the login
-(also when the loopback callback completes it on another thread), so it is testable without a
-browser or a kernel; :class:`LoginPanel` mirrors it into widgets.
+displayed in a Jupyter kernel. :class:`LoginPanelModel` holds what the panel shows and reacts to
+the login (also when the loopback callback completes it on another thread), so it is testable
+without a browser or a kernel; :class:`LoginPanel` mirrors it into widgets.
 """
 
 from __future__ import annotations
