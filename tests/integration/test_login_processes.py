@@ -34,7 +34,7 @@ import json, os, sys, time
 import requests
 from esiframe.auth import Auth, TokenStore
 from esiframe.errors import EsiError
-url, path, go, rounds, *names = sys.argv[1:]
+url, path, go, client, rounds, *names = sys.argv[1:]
 auth = Auth(sso_url=url, session=requests.Session(), store=TokenStore(path), leeway=10**9)
 while not os.path.exists(go):
     time.sleep(0.005)
@@ -42,13 +42,13 @@ done, failed = 0, []
 for _ in range(int(rounds)):
     for name in names:
         try:
-            token, who = auth.access_token(character=int(name), client_id=%r)
+            token, who = auth.access_token(character=int(name), client_id=client)
             assert who.character_id == int(name) and token
             done += 1
         except EsiError as exc:
             failed.append(f"{type(exc).__name__}: {exc}")
 print(json.dumps({"done": done, "failed": failed}))
-""" % CLIENT
+"""
 
 
 def stored(sandbox: Sandbox, character: int) -> TokenRecord:
@@ -77,7 +77,7 @@ def run_children(sandbox: Sandbox, path: Path, plans: list[list[int]]) -> list[d
     go = path.parent / "go"
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, sandbox.url, str(path), str(go), str(ROUNDS)]
+            [sys.executable, "-c", CHILD, sandbox.url, str(path), str(go), CLIENT, str(ROUNDS)]
             + [str(c) for c in plan],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
