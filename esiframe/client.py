@@ -312,12 +312,16 @@ class Client:
                 "login needs client_id= (the Client ID of your application on "
                 "developers.eveonline.com) or ESIFRAME_CLIENT_ID"
             )
-        return self.auth.login(
+        login = self.auth.login(
             client_id,
             scopes,
             callback_url=callback_url or self.settings.callback_url,
             loopback=self.settings.loopback if loopback is None else loopback,
         )
+        from .widgets import panel  # the face attaches the notebook panel; auth knows no widgets
+
+        login.view = panel
+        return login
 
     def characters(self) -> pd.DataFrame:
         """The logged-in characters: character_id, name, scopes, expires."""

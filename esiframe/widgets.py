@@ -1,9 +1,10 @@
 """The notebook login panel: a small ipywidgets view over a plain model of a :class:`Login`.
 
-Only this module imports ipywidgets, and esiframe imports it only when a Login is displayed in
-a Jupyter kernel. :class:`LoginPanelModel` holds what the panel shows and reacts to the login
-(also when the loopback callback completes it on another thread), so it is testable without a
-browser or a kernel; :class:`LoginPanel` mirrors it into widgets.
+Only this module imports ipywidgets. It imports :mod:`esiframe.auth`, never the reverse: the code
+that hands a Login to a user sets ``login.view = panel``, and the Login shows that view when
+displayed in a Jupyter kernel. :class:`LoginPanelModel` holds what the panel shows and reacts to
+the login (also when the loopback callback completes it on another thread), so it is testable
+without a browser or a kernel; :class:`LoginPanel` mirrors it into widgets.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ipywidgets as widgets
 from .auth import Character, Login, LoginStatus
 from .errors import EsiError
 
-__all__ = ["LoginPanel", "LoginPanelModel"]
+__all__ = ["LoginPanel", "LoginPanelModel", "panel"]
 
 _LINK_STYLE = (
     "display:inline-block;padding:6px 14px;border-radius:4px;background:#1f6feb;"
@@ -132,3 +133,8 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
             )
         elif model.status == "error":
             self.paste_row.layout.display = "none"
+
+
+def panel(login: Login) -> LoginPanel:
+    """The notebook view of ``login`` (what :attr:`Login.view` is set to)."""
+    return LoginPanel(login)

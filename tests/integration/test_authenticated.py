@@ -137,3 +137,17 @@ def test_from_id_walk_returns_every_transaction_newest_first(esi_sandbox_factory
     assert df["transaction_id"].tolist() == [t["transaction_id"] for t in expected]
     assert df["transaction_id"].is_monotonic_decreasing
     assert df.attrs["esi"]["pages"] >= 3
+
+
+def test_in_a_notebook_a_client_login_displays_the_panel(
+    esi_sandbox_factory, make_client, monkeypatch
+):
+    import esiframe.auth.login as login_module
+
+    client = make_client(esi_sandbox_factory(), client_id="esiframe-tests")
+    login = client.login(scopes=[ASSETS], loopback=False)
+    assert "application/vnd.jupyter.widget-view+json" not in login._repr_mimebundle_()
+    monkeypatch.setattr(login_module, "_in_kernel", lambda: True)  # as inside ipykernel
+    bundle = login._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "Log in with EVE Online" in bundle["text/html"]

@@ -7,6 +7,8 @@ refresh with rotation, revocation and logout.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import stat
@@ -19,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 from fakeclock import FakeClock
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from esiframe.auth import Auth, Login, TokenStore, pkce_challenge
 from esiframe.errors import AuthError, LoginRequired, TokenInvalid
@@ -192,6 +196,22 @@ def test_panel_updates_when_the_loopback_callback_completes(
     login.wait(timeout=10)
     assert "Logged in as Aura Sandbox" in panel.status_html.value
     assert f"characters/{AURA}/portrait?size=64" in panel.character_html.value
+
+
+def test_an_idle_connection_does_not_hold_up_the_callback(
+    auth: Auth, sandbox: Sandbox, browser: requests.Session, logins: list[Login]
+) -> None:
+    port = free_port()
+    login = auth.login(CLIENT, [ASSETS], callback_url=f"http://127.0.0.1:{port}/callback")
+    logins.append(login)
+    location = approve(browser, sandbox, login.url, AURA)
+    # a browser's speculative preconnect: connected first, never sends a request
+    with socket.create_connection(("127.0.0.1", port)) as idle:
+        page = browser.get(location, timeout=30)
+        assert page.status_code == 200 and login.status == "done"
+        idle.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            idle.recv(1)  # still open: the redirect was served without waiting for it
 
 
 def test_a_busy_callback_port_is_a_clear_error(auth: Auth) -> None:
@@ -407,6 +427,47 @@ def test_single_scope_tokens_carry_scp_as_a_string(auth: Auth, sandbox: Sandbox)
     token = sandbox.sso.issue(AURA, [ASSETS], CLIENT)["access_token"]
     assert auth.validate(token, CLIENT).scopes == (ASSETS,)
     assert esi(sandbox, f"/characters/{AURA}/assets", token).status_code == 200
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': 'JWT-Signature-Key'})}.{part(claims)}."
+
+
+def test_verify_proves_a_user_s_token_before_anything_private(
+    auth: Auth, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    token = sandbox.sso.issue(BRAVO, [ASSETS], CLIENT)["access_token"]
+    claims = auth.verify(token)
+    assert (claims.character_id, claims.client_id, claims.scopes) == (BRAVO, CLIENT, (ASSETS,))
+    assert auth.verify(token, CLIENT).character_id == BRAVO
+    with pytest.raises(TokenInvalid, match="audience"):
+        auth.verify(token, "another-app")
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    with pytest.raises(TokenInvalid, match="RS256"):
+        auth.verify(_unsigned(payload | {"sub": f"CHARACTER:EVE:{AURA}"}))
+    other_key = RSAKey.generate_key(2048, parameters={"kid": "JWT-Signature-Key"})
+    resigned = jwt.encode({"alg": "RS256", "kid": "JWT-Signature-Key"}, payload, other_key)
+    with pytest.raises(TokenInvalid, match="signature"):
+        auth.verify(resigned)
+    for garbage in ("", "not.a.jwt", 12345):
+        with pytest.raises(AuthError):
+            auth.verify(garbage)  # type: ignore[arg-type]
+
+
+def test_verify_refuses_expired_tokens_and_tokens_from_the_future(
+    auth: Auth, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    sandbox.sso.clock = FakeClock(clock.now + 600)  # an SSO clock ahead: iat in our future
+    with pytest.raises(TokenInvalid, match="in the future"):
+        auth.verify(sandbox.sso.issue(AURA, [ASSETS], CLIENT)["access_token"])
+    sandbox.sso.clock = clock
+    token = sandbox.sso.issue(AURA, [ASSETS], CLIENT)["access_token"]
+    clock.now += 1300
+    with pytest.raises(TokenInvalid, match="expired"):
+        auth.verify(token)
 
 
 # --- refresh, revocation, logout --------------------------------------------------------------

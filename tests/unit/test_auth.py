@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -123,6 +124,24 @@ def test_claims_that_eve_would_not_issue_are_rejected(
         check_claims(claims(**changes), client_id=CLIENT, issuers=ISSUERS, now=NOW)
 
 
+@pytest.mark.parametrize("key", ["nbf", "iat"])
+def test_a_token_from_the_future_is_rejected(key: str) -> None:
+    check_claims(claims(**{key: int(NOW) + 3}), client_id=CLIENT, issuers=ISSUERS, now=NOW)
+    with pytest.raises(TokenInvalid, match="in the future"):
+        check_claims(claims(**{key: int(NOW) + 600}), client_id=CLIENT, issuers=ISSUERS, now=NOW)
+    with pytest.raises(TokenInvalid, match=key):
+        check_claims(claims(**{key: "later"}), client_id=CLIENT, issuers=ISSUERS, now=NOW)
+
+
+def test_without_a_client_id_the_audience_must_hold_the_token_s_own_client() -> None:
+    got = check_claims(claims(), client_id=None, issuers=ISSUERS, now=NOW)
+    assert got.client_id == CLIENT
+    with pytest.raises(TokenInvalid, match="client id"):
+        check_claims(claims(azp="other"), client_id=None, issuers=ISSUERS, now=NOW)
+    with pytest.raises(TokenInvalid, match="azp"):
+        check_claims(claims(azp=None), client_id=None, issuers=ISSUERS, now=NOW)
+
+
 def test_expiry_allows_a_small_leeway() -> None:
     recent = claims(exp=int(NOW) - 3)
     check_claims(recent, client_id=CLIENT, issuers=ISSUERS, now=NOW, leeway=5)
@@ -228,7 +247,9 @@ def test_store_file_is_private_and_leaves_no_temporary_files(tmp_path: Path) -> 
     TokenStore(path).put(record())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
-    assert os.listdir(path.parent) == ["tokens.json"]
+    # beside the file only its lock file (shared by every process), private as well
+    assert sorted(os.listdir(path.parent)) == ["tokens.json", "tokens.json.lock"]
+    assert stat.S_IMODE(os.stat(path.parent / "tokens.json.lock").st_mode) == 0o600
 
 
 def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +265,37 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         store.put(record(2112000002, "Bravo Sandbox"))
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["tokens.json"]
+    assert sorted(os.listdir(tmp_path)) == ["tokens.json", "tokens.json.lock"]
+
+
+def test_a_write_removes_temporary_files_of_killed_writes(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    TokenStore(path).put(record())
+    leftover = tmp_path / ".tokens-killed.tmp"  # what a writer killed before os.replace leaves
+    leftover.write_text('{"tokens": [{"refresh_token": "refresh-secret"}]}')
+    TokenStore(path).put(record(2112000002, "Bravo Sandbox"))
+    assert not leftover.exists()
+    assert len(TokenStore(path).records()) == 2
+
+
+def test_the_store_lock_excludes_other_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "tokens.json"
+    store = TokenStore(path)
+    probe = (
+        "import sys\nfrom esiframe.auth import TokenStore\nfrom esiframe.errors import AuthError\n"
+        "try:\n    TokenStore(sys.argv[1], lock_wait=0).put(TokenStore(sys.argv[1]).records()[0])\n"
+        "except AuthError as exc:\n    print('refused:', exc)\nelse:\n    print('wrote')\n"
+    )
+    store.put(record())
+    with store.locked():
+        held = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True)
+    free = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True)
+    refused = held.stdout.decode()
+    assert refused.startswith("refused:") and "tokens.json.lock" in refused
+    assert free.stdout.decode().strip() == "wrote", free.stderr.decode()
 
 
 def test_store_sees_writes_of_another_process(tmp_path: Path) -> None:
@@ -295,6 +346,16 @@ def offline_auth(tmp_path: Path) -> Auth:
         )
     )
     return Auth(sso_url=OFFLINE_SSO, session=requests.Session(), store=store, clock=lambda: NOW)
+
+
+def test_characters_with_a_scope(offline_auth: Auth) -> None:
+    wallet = "esi-wallet.read_character_wallet.v1"
+    both = offline_auth.characters_with("esi-assets.read_assets.v1")
+    assert [c.name for c in both] == ["Aura Sandbox", "Bravo Sandbox"]
+    assert [c.character_id for c in offline_auth.characters_with(wallet)] == [2112000002]
+    assert offline_auth.characters_with(wallet, client_id="other-app") == []
+    assert offline_auth.characters_with("esi-skills.read_skills.v1") == []
+    assert len(offline_auth.characters_with(None)) == 2
 
 
 def test_logins_of_another_sso_are_neither_seen_nor_touched(offline_auth: Auth) -> None:
@@ -531,3 +592,95 @@ def test_a_refused_refresh_token_forgets_the_login(tmp_path: Path) -> None:
     with pytest.raises(LoginRequired, match="log in again"):
         auth.access_token()
     assert store.records() == []
+
+
+class _Redirecting(requests.Session):
+    """An SSO whose token endpoint answers 307 to another host; records every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        prepared = self.prepare_request(  # what requests would send, the client auth applied
+            requests.Request(
+                str(method), str(url), data=kwargs.get("data"), auth=kwargs.get("auth")
+            )
+        )
+        form = parse_qs(str(prepared.body or ""))
+        self.sent.append((str(method), str(url), kwargs | {"form": form}))
+        answer = requests.Response()
+        answer.url = str(url)
+        if str(url).endswith("/.well-known/oauth-authorization-server"):
+            answer.status_code = 200
+            endpoints = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+            body = {"issuer": "127.0.0.1:9"} | {key: f"{OFFLINE_SSO}/{key}" for key in endpoints}
+            answer._content = json.dumps(body).encode()
+        else:
+            answer.status_code = 307
+            answer.headers["Location"] = "https://elsewhere.example/steal"
+            answer._content = b""
+        return answer
+
+
+def test_a_redirect_on_the_token_endpoint_is_not_followed(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    store.put(record(access_token="", expires=0))
+    session = _Redirecting()
+    auth = Auth(sso_url=OFFLINE_SSO, session=session, store=store, clock=lambda: NOW)
+    with pytest.raises(AuthError, match="307") as info:
+        auth.access_token()
+    assert "refresh-secret" not in str(info.value)
+    posts = [(url, kwargs) for method, url, kwargs in session.sent if method == "POST"]
+    assert [url for url, _ in posts] == [f"{OFFLINE_SSO}/token_endpoint"]
+    assert posts[0][1]["allow_redirects"] is False
+    # the form authlib made: a public client's refresh (client_id in the body, no secret)
+    assert posts[0][1]["form"] == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["refresh-secret-2112000001"],
+        "client_id": [CLIENT],
+    }
+    assert len(store.records()) == 1  # a passing SSO problem: the login is kept
+
+
+def test_a_plain_http_sso_elsewhere_warns(tmp_path: Path) -> None:
+    from esiframe.errors import EsiframeWarning
+
+    store = TokenStore(tmp_path / "tokens.json")
+    with pytest.warns(EsiframeWarning, match="unencrypted"):
+        Auth(sso_url="http://sso.example.com", session=requests.Session(), store=store)
+    for local in ("http://127.0.0.1:9", "http://localhost:8080", "http://[::1]:9"):
+        Auth(sso_url=local, session=requests.Session(), store=store)  # warnings are errors here
+    Auth(sso_url="https://login.eveonline.com", session=requests.Session(), store=store)
+
+
+def test_auth_knows_nothing_of_widgets() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, esiframe.auth\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('esiframe.widgets', 'ipywidgets'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_login_shows_its_view_only_in_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    import esiframe.auth.login as login_module
+
+    class View:
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+            return {"application/vnd.jupyter.widget-view+json": {"model_id": "m1"}}
+
+    made: list[Login] = []
+    login, _ = make_login()
+    login.view = lambda shown: made.append(shown) or View()
+    assert "application/vnd.jupyter.widget-view+json" not in login._repr_mimebundle_()
+    assert made == []
+    monkeypatch.setattr(login_module, "_in_kernel", lambda: True)
+    bundle = login._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"] == {"model_id": "m1"}
+    login._repr_mimebundle_()
+    assert made == [login]  # one view per login, made once
