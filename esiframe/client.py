@@ -32,10 +32,10 @@ from .assemble import (
 from .assemble import frame as make_frame
 from .assemble import raw as raw_json
 from .catalog import Ops
-from .errors import EsiError, EsiframeWarning, ParameterError
+from .errors import AuthError, EsiError, EsiframeWarning, ParameterError
 from .fetcher import Budget, FetchContext, run_jobs
 from .frames import DtypeBackend
-from .http import Clock, Transport, WaitPolicy, cache_owner
+from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .memo import ResultCache
 from .operations import Call, Operation
@@ -349,7 +349,17 @@ class Client:
                 raise ParameterError(f"{op.operation_id} is public; character=/token= do not apply")
             return None, "public"
         if token is not None:
-            return None, cache_owner(f"Bearer {token}")
+            # Proven before anything is served for it: the cache is keyed by the token's
+            # owner, so an unchecked `sub` would read another character's data.
+            claims = self.auth.verify(token)
+            if op.scope not in claims.scopes:
+                raise AuthError(
+                    f"{op.operation_id} needs scope {op.scope}; the token given has "
+                    f"{', '.join(claims.scopes) or 'no scopes'}"
+                )
+            if any(p.name == "character_id" for p in op.user_parameters):
+                params.setdefault("character_id", claims.character_id)
+            return None, f"character:{claims.character_id}"
         who = self.auth.character(character, scope=op.scope, client_id=self.settings.client_id)
         if any(p.name == "character_id" for p in op.user_parameters):
             params.setdefault("character_id", who.character_id)

@@ -18,11 +18,12 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import AuthError, LoginRequired, ParameterError, TokenInvalid
+from ..settings import CALLBACK_URL
 from .store import TokenRecord
 
 __all__ = ["DEFAULT_CALLBACK_URL", "Character", "Login", "LoginStatus", "login_call"]
 
-DEFAULT_CALLBACK_URL = "http://127.0.0.1:8765/callback"
+DEFAULT_CALLBACK_URL = CALLBACK_URL
 _PORTRAIT = "https://images.evetech.net/characters/{}/portrait?size=64"
 
 LoginStatus = Literal["waiting", "done", "error"]

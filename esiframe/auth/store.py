@@ -28,24 +28,16 @@ try:
 except ImportError:  # pragma: no cover - Windows: threads of one process only
     fcntl = None  # type: ignore[assignment]
 
+from ..settings import TOKEN_FILE, config_dir
+
 __all__ = ["EVE_SSO", "STORE_FILE", "TokenRecord", "TokenStore", "config_dir", "default_store_path"]
 
-STORE_FILE = "tokens.json"
+STORE_FILE = TOKEN_FILE
 #: The SSO that issued a stored login when the file does not say (files from before it did).
 EVE_SSO = "https://login.eveonline.com"
 #: How long a process waits for another to finish its write or refresh before giving up.
 LOCK_WAIT = 120.0
 _TEMP_PREFIX, _TEMP_SUFFIX = ".tokens-", ".tmp"
-
-
-def config_dir() -> Path:
-    """Where esiframe keeps the token file: ``$ESIFRAME_CONFIG_DIR``, else the user config dir."""
-    configured = os.environ.get("ESIFRAME_CONFIG_DIR")
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("esiframe"))
 
 
 def default_store_path() -> Path:

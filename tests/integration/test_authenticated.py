@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from frametypes import check_frame
 
-from esiframe.errors import LoginRequired, ParameterError
+from esiframe.errors import AuthError, LoginRequired, ParameterError
 from esiframe.sandbox import approve_login
 from esiframe.sandbox.data import Sizes
 from esiframe.spec import bundled_spec
@@ -151,3 +151,39 @@ def test_in_a_notebook_a_client_login_displays_the_panel(
     bundle = login._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "Log in with EVE Online" in bundle["text/html"]
+
+
+def _forged(claims: dict[str, object]) -> str:
+    """An unsigned JWT (alg none) carrying whatever claims an attacker likes."""
+    import base64
+    import json
+
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def test_a_forged_token_never_reads_another_characters_cached_data(logged_in):
+    sandbox, client = logged_in
+    real = client.get("GetCharactersCharacterIdAssets", character=AURA)  # now in the cache
+    assert len(real) > 0
+    forged = _forged(
+        {"sub": f"CHARACTER:EVE:{AURA}", "name": "Aura Sandbox", "scp": [ASSETS], "exp": 2**40}
+    )
+    sandbox.log.clear()
+    with pytest.raises(AuthError):
+        client.get("GetCharactersCharacterIdAssets", token=forged, character_id=AURA)
+    assert not [e for e in sandbox.log if e.path.startswith("/characters/")]
+
+
+def test_a_token_without_the_scope_is_refused_before_any_esi_request(
+    esi_sandbox_factory, make_client
+):
+    sandbox = esi_sandbox_factory(sizes=SMALL)
+    client = make_client(sandbox, cache=False)
+    token = sandbox.sso.issue(AURA, [WALLET])["access_token"]
+    sandbox.log.clear()
+    with pytest.raises(AuthError, match=ASSETS):
+        client.get("GetCharactersCharacterIdAssets", token=token)
+    assert not [e for e in sandbox.log if e.path.startswith("/characters/")]
