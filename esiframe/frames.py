@@ -70,6 +70,7 @@ __all__ = [
     "DtypeBackend",
     "Misfit",
     "arrow_schema",
+    "check_dtype_backend",
     "explode",
     "merge_languages",
     "scalar_column_name",
@@ -620,6 +621,14 @@ def arrow_schema(record_schema: Mapping[str, Any]) -> pa.Schema:
     )
 
 
+def check_dtype_backend(dtype_backend: object) -> None:
+    """Refuse a backend name this module does not build, naming the ones it does."""
+    if dtype_backend not in get_args(DtypeBackend):
+        raise ValueError(
+            f"dtype_backend={dtype_backend!r} is not supported; use 'numpy_nullable' or 'pyarrow'"
+        )
+
+
 def to_frame(
     records: Sequence[Any],
     record_schema: Mapping[str, Any],
@@ -638,10 +647,7 @@ def to_frame(
     keeps them as sent (see the module doc) and an :class:`EsiframeWarning`
     naming ``operation`` and the field is issued.
     """
-    if dtype_backend not in get_args(DtypeBackend):
-        raise ValueError(
-            f"dtype_backend={dtype_backend!r} is not supported; use 'numpy_nullable' or 'pyarrow'"
-        )
+    check_dtype_backend(dtype_backend)
     if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Sequence):
         raise TypeError(
             f"records must be a list of records, got {type(records).__name__}; "
