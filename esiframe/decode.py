@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from .frames import (
@@ -194,7 +195,7 @@ def tables_to_frame(
         return _arrow_frame(pages, plan, dtype_backend, values)
     records: list[Any] = []
     for page, fanned in zip(pages, values, strict=True):
-        rows = page.records if page.records is not None else _pylist(page)
+        rows = page.records if page.records is not None else _pylist(page, plan)
         if fanned:
             rows = [{**fanned, **r} if isinstance(r, dict) else r for r in rows]
         records.extend(rows)
@@ -203,10 +204,24 @@ def tables_to_frame(
     )
 
 
-def _pylist(page: DecodedPage) -> list[Any]:
+def _pylist(page: DecodedPage, plan: FramePlan) -> list[Any]:
+    """A fast page as records again, times back as ISO text, for the record path."""
     assert page.arrow is not None
-    rows: list[Any] = page.arrow.to_pylist()
+    rows: list[Any] = _as_text(page.arrow, plan.page_node).to_pylist()
     return rows
+
+
+def _as_text(arr: pa.Array, node: _Node) -> pa.Array:
+    """Undo the reader's time parsing: ``to_frame`` takes times as text (microseconds kept)."""
+    if node.kind == "datetime":
+        return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
+    if node.kind != "object":
+        return arr
+    assert isinstance(arr, pa.StructArray)
+    parts = [_as_text(a, c) for a, (_, c) in zip(arr.flatten(), node.children, strict=True)]
+    fields = [pa.field(n, a.type) for (n, _), a in zip(node.children, parts, strict=True)]
+    mask = arr.is_null() if arr.null_count else None
+    return pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
 
 
 def _fanout_values(
