@@ -391,23 +391,71 @@ def _ingest(
 def _ingest_object(
     values: Sequence[Any], node: _Node, where: str, misfits: list[Misfit]
 ) -> tuple[pa.Array, _Node]:
-    """An object position, field by field, so one bad field does not spoil the others."""
+    """An object position. Arrow infers the types of all fields in one pass; a field whose
+    inferred type is not its schema's is then ingested alone, so one bad field does not
+    spoil the others (and ints never pass through a float column or the reverse)."""
     odd = next((v for v in values if v is not None and not isinstance(v, dict)), _NOTHING)
     if odd is not _NOTHING:
         misfits.append(Misfit(where.rstrip("."), "object", odd))
         return _mixed(values), _Node("mixed", node.required, schema=node.schema)
+    try:
+        inferred: pa.Array | None = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        inferred = None
+    if inferred is not None and not pa.types.is_struct(inferred.type):
+        inferred = None  # e.g. all None
     parts: list[pa.Array] = []
     children: list[tuple[str, _Node]] = []
     for name, child in node.children:
-        column = [v.get(name) if v is not None else None for v in values]
-        part, fitted = _ingest(column, child, f"{where}{name}.", misfits)
+        part = None
+        if inferred is not None:
+            index = inferred.type.get_field_index(name)
+            part = (
+                pa.nulls(len(values), child.raw_type)
+                if index < 0
+                else _adopt(inferred.field(index), child)
+            )
+        if part is None:
+            column = [v.get(name) if v is not None else None for v in values]
+            part, child = _ingest(column, child, f"{where}{name}.", misfits)
         parts.append(part)
-        children.append((name, fitted))
+        children.append((name, child))
     nulls = [v is None for v in values]
     mask = pa.array(nulls, pa.bool_()) if any(nulls) else None
     fields = [pa.field(n, p.type) for (n, _), p in zip(children, parts, strict=True)]
     array = pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
     return array, replace(node, children=tuple(children))
+
+
+def _adopt(arr: pa.Array, node: _Node) -> pa.Array | None:
+    """An array Arrow inferred, as ``node.raw_type`` if its values fit exactly, else None."""
+    target = node.raw_type
+    if arr.type == target:
+        return arr
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), target)
+    if node.kind == "float" and pa.types.is_integer(arr.type):
+        return arr.cast(pa.float64())  # JSON 1 in a number field is 1.0, as pa.array does
+    mask = arr.is_null() if arr.null_count else None
+    if node.kind == "list" and pa.types.is_list(arr.type):
+        assert isinstance(arr, pa.ListArray)
+        values = _adopt(arr.values, node._item)
+        return None if values is None else pa.ListArray.from_arrays(arr.offsets, values, mask=mask)
+    if node.kind != "object" or not pa.types.is_struct(arr.type):
+        return None
+    assert isinstance(arr, pa.StructArray)
+    known = {name for name, _ in node.children}
+    if any(f.name not in known for f in arr.type):
+        return None
+    parts = []
+    for name, child in node.children:
+        index = arr.type.get_field_index(name)
+        part = pa.nulls(len(arr), child.raw_type) if index < 0 else _adopt(arr.field(index), child)
+        if part is None:
+            return None
+        parts.append(part)
+    fields = [pa.field(n, p.type) for (n, _), p in zip(node.children, parts, strict=True)]
+    return pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
 
 
 def _finish(
