@@ -801,43 +801,11 @@ def explode(df: pd.DataFrame, column: str, *, keep: Sequence[str] | None = None)
             f"column {column!r} ({series.dtype}) is not a list column; "
             f"list columns: {_list_columns(df) or 'none'}"
         )
-    others = [c for c in df.columns if c != column and not _is_nested(df[c])]
-    if keep is None:
-        keep = [c for c in others if str(c).endswith("_id")] or others
-    else:
-        keep = list(keep)
-        missing = [k for k in keep if k not in df.columns or k == column]
-        if missing:
-            raise KeyError(
-                f"keep names columns {missing} that cannot be kept; columns: "
-                f"{[c for c in df.columns if c != column]}"
-            )
+    keep = _kept_columns(df, column, keep)
     if isinstance(series.dtype, pd.ArrowDtype):
-        stored = pa.array(series.array)
-        lists = stored.combine_chunks() if isinstance(stored, pa.ChunkedArray) else stored
-        parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-        values = pc.list_flatten(lists)
-        child = _build(
-            _columns(values, _from_arrow(values.type))
-            if pa.types.is_struct(values.type)
-            else [_Column(column, values, False, (), _from_arrow(values.type))],
-            [],
-            "pyarrow",
-            len(values),
-        )
+        parents, child = _explode_arrow(series, column)
     else:
-        elements: list[Any] = []
-        where: list[int] = []
-        for i, value in enumerate(series.tolist()):
-            if isinstance(value, (list, np.ndarray)):
-                elements.extend(value)
-                where.extend([i] * len(value))
-        parents = np.asarray(where, dtype=np.int64)
-        schema = df.attrs.get(LIST_SCHEMAS_ATTR, {}).get(column)
-        if schema is None:
-            is_obj = elements and all(isinstance(e, dict) for e in elements if e is not None)
-            schema = {"type": "object"} if is_obj else {}
-        child = to_frame(elements, schema, column=column)
+        parents, child = _explode_objects(df, series, column)
     clashes = {c: f"{column}_{c}" for c in child.columns if c in keep}
     child = child.rename(columns=clashes)
     parent = df[list(keep)].take(parents).reset_index(drop=True)
@@ -845,6 +813,49 @@ def explode(df: pd.DataFrame, column: str, *, keep: Sequence[str] | None = None)
     result.attrs = {k: v for k, v in df.attrs.items() if k != LIST_SCHEMAS_ATTR}
     result.attrs.update(child.attrs)
     return result
+
+
+def _kept_columns(df: pd.DataFrame, column: str, keep: Sequence[str] | None) -> list[Any]:
+    others = [c for c in df.columns if c != column and not _is_nested(df[c])]
+    if keep is None:
+        return [c for c in others if str(c).endswith("_id")] or others
+    missing = [k for k in keep if k not in df.columns or k == column]
+    if missing:
+        raise KeyError(
+            f"keep names columns {missing} that cannot be kept; columns: "
+            f"{[c for c in df.columns if c != column]}"
+        )
+    return list(keep)
+
+
+def _explode_arrow(series: pd.Series, column: str) -> tuple[Any, pd.DataFrame]:
+    """Parent row of each element, and the typed child frame, of an Arrow list column."""
+    stored = pa.array(series.array)
+    lists = stored.combine_chunks() if isinstance(stored, pa.ChunkedArray) else stored
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(lists)
+    columns = (
+        _columns(values, _from_arrow(values.type))
+        if pa.types.is_struct(values.type)
+        else [_Column(column, values, False, (), _from_arrow(values.type))]
+    )
+    return parents, _build(columns, [], "pyarrow", len(values))
+
+
+def _explode_objects(df: pd.DataFrame, series: pd.Series, column: str) -> tuple[Any, pd.DataFrame]:
+    """The same for an object column of Python lists, typed from the item schema."""
+    elements: list[Any] = []
+    where: list[int] = []
+    for i, value in enumerate(series.tolist()):
+        if isinstance(value, (list, np.ndarray)):
+            elements.extend(value)
+            where.extend([i] * len(value))
+    parents = np.asarray(where, dtype=np.int64)
+    schema = df.attrs.get(LIST_SCHEMAS_ATTR, {}).get(column)
+    if schema is None:
+        is_obj = elements and all(isinstance(e, dict) for e in elements if e is not None)
+        schema = {"type": "object"} if is_obj else {}
+    return parents, to_frame(elements, schema, column=column)
 
 
 def _is_nested(series: pd.Series) -> bool:
