@@ -35,7 +35,6 @@ from .frames import (
     Misfit,
     _build,
     _Column,
-    _columns,
     _finish,
     _Node,
     _node,
@@ -102,7 +101,9 @@ def frame_plan(
         raise TypeError(f"record_schema must be a mapping, got {type(record_schema).__name__}")
     listed = record_schema.get("properties") or {}
     fanned = tuple((n, s) for n, s in (extra or {}).items() if n not in listed)
-    return FramePlan(record_schema, operation, fanned)
+    plan = FramePlan(record_schema, operation, fanned)
+    _ = plan.read_schema, plan.node  # worked out now, before worker threads share the plan
+    return plan
 
 
 def _read_type(node: _Node) -> pa.DataType:
@@ -252,24 +253,49 @@ def _arrow_frame(
     backend: DtypeBackend,
     values: list[dict[str, Any]],
 ) -> pd.DataFrame:
-    arrays = [p.arrow for p in pages if p.arrow is not None]
-    raw = pa.concat_arrays(arrays) if arrays else pa.array([], _read_type(plan.page_node))
-    named = plan.node.children
-    parts = [_constant(name, node, pages, values) for name, node in named[: len(plan.extra)]]
-    parts += raw.flatten()
-    fields = [pa.field(name, part.type) for (name, _), part in zip(named, parts, strict=True)]
-    struct = pa.StructArray.from_arrays(parts, fields=fields)
+    """The frame from the pages' arrays, column by column, without concatenating them:
+    each column is a chunked array (one chunk per page) that pandas copies once."""
+    chunks = [p.arrow for p in pages if p.arrow is not None]
+    columns = [
+        _Column(name, _constant(name, node, pages, values), True, (name,), node)
+        for name, node in plan.node.children[: len(plan.extra)]
+    ]
+    columns += _chunked_columns(chunks, plan.page_node)
     misfits: list[Misfit] = []
-    columns = [_finish_column(c, misfits) for c in _columns(struct, plan.node)]
+    columns = [_finish_column(c, misfits) for c in columns]
     warn_misfits(misfits, plan.operation)
-    return _build(columns, [], backend, len(struct))
+    return _build(columns, [], backend, sum(p.rows for p in pages))
+
+
+def _chunked_columns(
+    chunks: list[pa.StructArray],
+    node: _Node,
+    required: bool = True,
+    name: str = "",
+    path: tuple[str, ...] = (),
+) -> list[_Column]:
+    """Like ``frames._columns`` (``parent_child`` names) over many record arrays at once."""
+    required = required and node.required
+    if node.kind != "object":
+        return [_Column(name, pa.chunked_array(chunks, _read_type(node)), required, path, node)]
+    flat = [chunk.flatten() for chunk in chunks]  # children of a null parent are null
+    out: list[_Column] = []
+    for i, (key, child) in enumerate(node.children):
+        parts = [fields[i] for fields in flat]
+        out += _chunked_columns(
+            parts, child, required, f"{name}_{key}" if name else key, (*path, key)
+        )
+    return out
 
 
 def _finish_column(column: _Column, misfits: list[Misfit]) -> _Column:
     """Dates and enums as ``to_frame`` types them; times were parsed by the reader."""
     if column.node.kind not in ("date", "enum"):
         return column
-    array, node = _finish(column.array, column.node, column.name, misfits)
+    array = column.array
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array, node = _finish(array, column.node, column.name, misfits)
     return replace(column, array=array, node=node)
 
 
@@ -281,4 +307,4 @@ def _constant(
         pa.repeat(pa.scalar(v[name], node.raw_type), p.rows)
         for p, v in zip(pages, values, strict=True)
     ]
-    return pa.concat_arrays(chunks) if chunks else pa.array([], node.raw_type)
+    return pa.chunked_array(chunks, node.raw_type)
