@@ -3,44 +3,71 @@
 pandas deep-copies ``DataFrame.attrs`` into every derived object (a column, a
 filter, a groupby), so a list of one dict per page makes ``df["price"]`` on a
 300-page result cost milliseconds instead of microseconds. A :class:`PageTable`
-holds the same detail as one tuple per column, cannot be changed, and so
-``copy.deepcopy`` returns the very same object. ``to_json``/``from_json`` let a
-Parquet export store it as text in the file's metadata and restore it.
+holds the same detail as one tuple per column (``table["status"]``), cannot be
+changed, and so ``copy.deepcopy`` returns the very same object.
+:class:`FrozenMeta` does the same for the whole ``df.attrs["esi"]`` mapping.
 
-:class:`FrozenMeta` does the same for the whole ``df.attrs["esi"]`` mapping, so
-that even its few dozen scalar entries are not copied on every column access.
+Both are read-only ``dict`` subclasses holding only JSON values, so
+``json.dumps`` writes them as they are: pandas' own ``to_parquet`` (which
+stores ``json.dumps(df.attrs)``) works, and ``read_parquet`` gives back the same
+content as plain dicts and lists (a PageTable as ``{column: [values]}``), which
+``PageTable(...)`` / ``FrozenMeta(...)`` turn back into the frozen forms.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
 __all__ = ["FrozenMeta", "PageTable"]
 
-_FORMAT = "esiframe.PageTable/1"
+
+class _FrozenDict(dict[str, Any]):
+    """A dict that refuses changes, so sharing it is as good as copying it."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be changed; build a new one")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenDict:
+        return self  # pandas copies attrs into every derived frame: this makes it free
+
+    def __copy__(self) -> _FrozenDict:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        raise TypeError(f"unhashable type: {type(self).__name__!r}")
 
 
 def _frozen(value: Any, where: str) -> Any:
-    """A JSON value made immutable: dicts become read-only mappings, lists tuples."""
-    if value is None or isinstance(value, (str, bool, int, float, PageTable, FrozenMeta)):
+    """A JSON value made immutable: dicts become frozen dicts, lists tuples."""
+    if value is None or isinstance(value, (str, bool, int, float, _FrozenDict)):
         return value
     if isinstance(value, Mapping):
-        return MappingProxyType({str(k): _frozen(v, where) for k, v in value.items()})
+        frozen = _FrozenDict()
+        for k, v in value.items():
+            dict.__setitem__(frozen, str(k), _frozen(v, where))
+        return frozen
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(v, where) for v in value)
     raise TypeError(
-        f"PageTable {where} holds a {type(value).__name__}; only JSON values "
+        f"{where} holds a {type(value).__name__}; only JSON values "
         "(str, int, float, bool, None, lists and dicts of them) are allowed"
     )
 
 
 def _thawed(value: Any) -> Any:
-    """The plain JSON form of a frozen value (dicts and lists again)."""
+    """The plain, changeable form of a frozen value (dicts and lists again)."""
     if isinstance(value, Mapping):
         return {k: _thawed(v) for k, v in value.items()}
     if isinstance(value, tuple):
@@ -48,29 +75,27 @@ def _thawed(value: Any) -> Any:
     return value
 
 
-class PageTable:
-    """One row per page (or request), one tuple per column; immutable.
+class PageTable(_FrozenDict):
+    """One column per detail, one row per page (or request): ``{column: tuple}``, frozen.
 
-    Build it with :meth:`from_rows` from the per-page dicts; read it back with
-    ``table["status"]`` (a column), ``table.row(i)``/``iter(table)`` (dicts),
-    ``len(table)`` or :meth:`to_frame`.
+    ``PageTable({"page": [1, 2], "status": [200, 200]})``, or :meth:`from_rows`
+    from per-page dicts. ``table["status"]`` is a column; :meth:`row`,
+    :meth:`rows` and :meth:`to_frame` give rows; ``num_rows`` counts them.
     """
 
-    __slots__ = ("_columns", "_length")
+    __slots__ = ()
 
-    _columns: Mapping[str, tuple[Any, ...]]
-    _length: int
-
-    def __init__(self, columns: Mapping[str, Sequence[Any]]) -> None:
+    def __init__(self, columns: Mapping[str, Sequence[Any]] | None = None) -> None:
+        super().__init__()
+        columns = columns or {}
+        bad = [n for n, v in columns.items() if isinstance(v, (str, bytes, Mapping))]
+        if bad or not all(isinstance(v, Sequence) for v in columns.values()):
+            raise TypeError(f"PageTable columns must be lists of values; not so: {bad}")
         lengths = {name: len(values) for name, values in columns.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"PageTable columns must have one length, got {lengths}")
-        frozen = {
-            str(name): tuple(_frozen(v, f"column {name!r}") for v in values)
-            for name, values in columns.items()
-        }
-        object.__setattr__(self, "_columns", MappingProxyType(frozen))
-        object.__setattr__(self, "_length", next(iter(lengths.values()), 0))
+        for name, values in columns.items():
+            dict.__setitem__(self, str(name), _frozen(list(values), f"column {name!r}"))
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> PageTable:
@@ -78,145 +103,59 @@ class PageTable:
         names = list(dict.fromkeys(k for row in rows for k in row))
         return cls({name: [row.get(name) for row in rows] for name in names})
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a PageTable cannot be changed")
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> PageTable:
-        return self  # immutable: pandas copies attrs on every derived frame, for free
-
-    def __copy__(self) -> PageTable:
-        return self
-
-    def __len__(self) -> int:
-        return self._length
-
     def __getitem__(self, column: str) -> tuple[Any, ...]:
         try:
-            return self._columns[column]
+            values: tuple[Any, ...] = dict.__getitem__(self, column)
         except KeyError:
-            raise KeyError(f"no column {column!r}; columns: {list(self._columns)}") from None
-
-    def __contains__(self, column: object) -> bool:
-        return column in self._columns
+            raise KeyError(f"no column {column!r}; columns: {list(self)}") from None
+        return values
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(self._columns)
+    def num_rows(self) -> int:
+        return len(next(iter(self.values()), ()))
 
     def row(self, index: int) -> dict[str, Any]:
-        """Page ``index`` as a plain dict (a fresh copy the caller may change)."""
-        if not -self._length <= index < self._length:
-            raise IndexError(f"page row {index} out of range; the table has {self._length}")
-        return {name: _thawed(values[index]) for name, values in self._columns.items()}
+        """Row ``index`` as a plain dict (a fresh copy the caller may change)."""
+        if not -self.num_rows <= index < self.num_rows:
+            raise IndexError(f"page row {index} out of range; the table has {self.num_rows}")
+        return {name: _thawed(values[index]) for name, values in self.items()}
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (self.row(i) for i in range(self._length))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PageTable):
-            return NotImplemented
-        return dict(self._columns) == dict(other._columns)
+    def rows(self) -> Iterator[dict[str, Any]]:
+        return (self.row(i) for i in range(self.num_rows))
 
     def __repr__(self) -> str:
-        return f"PageTable({self._length} rows; columns {list(self._columns)})"
+        return f"PageTable({self.num_rows} rows; columns {list(self)})"
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a DataFrame (nested values as dicts/lists), for a look at it."""
-        data = {name: [_thawed(v) for v in values] for name, values in self._columns.items()}
-        return pd.DataFrame(data, index=pd.RangeIndex(self._length))
+        data = {name: [_thawed(v) for v in values] for name, values in self.items()}
+        return pd.DataFrame(data, index=pd.RangeIndex(self.num_rows))
 
     def to_json(self) -> str:
-        """Compact JSON text, columnar, that :meth:`from_json` reads back equal."""
-        columns = {name: _thawed(values) for name, values in self._columns.items()}
-        return json.dumps({"format": _FORMAT, "columns": columns}, separators=(",", ":"))
+        """Compact JSON text, ``{column: [values]}``, that :meth:`from_json` reads back."""
+        return json.dumps(self, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> PageTable:
-        """The table :meth:`to_json` wrote; refuses other text with a clear error."""
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            found = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(f"not a PageTable in JSON: expected format {_FORMAT!r}, got {found!r}")
-        columns = data.get("columns")
-        if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
-            raise ValueError("PageTable JSON: 'columns' must map names to lists")
-        return cls(columns)
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"PageTable JSON must be an object of columns, got {type(data).__name__}"
+            )
+        return cls(data)
 
 
-_META_FORMAT = "esiframe.FrozenMeta/1"
+class FrozenMeta(_FrozenDict):
+    """A frozen ``dict`` of JSON values for ``df.attrs["esi"]``: nested dicts stay
+    read-only dicts, lists become tuples, and a :class:`PageTable` value stays one.
+    ``dict(meta)`` is a shallow plain copy."""
 
+    __slots__ = ()
 
-class FrozenMeta(Mapping[str, Any]):
-    """A read-only mapping of JSON values (and :class:`PageTable` values) that deep-copies
-    to itself, for ``df.attrs["esi"]``. ``dict(meta)`` gives a shallow plain copy;
-    nested dicts read back as read-only mappings, lists as tuples."""
-
-    __slots__ = ("_data",)
-
-    _data: Mapping[str, Any]
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        frozen = {str(k): _frozen(v, f"key {k!r}") for k, v in data.items()}
-        object.__setattr__(self, "_data", MappingProxyType(frozen))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("FrozenMeta cannot be changed; build a new one")
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenMeta:
-        return self
-
-    def __copy__(self) -> FrozenMeta:
-        return self
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        for key, value in (data or {}).items():
+            dict.__setitem__(self, str(key), _frozen(value, f"FrozenMeta key {key!r}"))
 
     def __repr__(self) -> str:
-        return f"FrozenMeta({dict(self._data)!r})"
-
-    def to_json(self) -> str:
-        """JSON text that :meth:`from_json` reads back equal (PageTables included)."""
-        return json.dumps({"format": _META_FORMAT, "data": _plain(self)}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> FrozenMeta:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != _META_FORMAT:
-            found = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(
-                f"not FrozenMeta in JSON: expected format {_META_FORMAT!r}, got {found!r}"
-            )
-        restored = _restored(data.get("data"))
-        if not isinstance(restored, dict):
-            raise ValueError("FrozenMeta JSON: 'data' must be an object")
-        return cls(restored)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready form; PageTables are tagged so :func:`_restored` can rebuild them."""
-    if isinstance(value, PageTable):
-        return {_TABLE_TAG: json.loads(value.to_json())}
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _restored(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {_TABLE_TAG}:
-            return PageTable.from_json(json.dumps(value[_TABLE_TAG]))
-        return {k: _restored(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_restored(v) for v in value]
-    return value
-
-
-_TABLE_TAG = "__esiframe_page_table__"
+        return f"FrozenMeta({dict(self)!r})"
