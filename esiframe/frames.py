@@ -21,7 +21,15 @@ string with enum                    ``category``              ``dictionary<int32
 other strings (also uuid)           ``string``                ``string[pyarrow]``
 array                               ``object`` (lists)        ``list<...>[pyarrow]``
 object with additionalProperties    ``object`` (dicts)        ``map<string, ...>``
+values that do not fit the schema   ``object`` (as sent)      ``string[pyarrow]`` (JSON)
+date(-time) text that is no date    ``string``                ``string[pyarrow]``
 ==================================  ========================  ==========================
+
+A field whose values do not fit its schema (text where it says integer, a
+number where it says boolean, an object where it says string, 1.5 where it
+says integer) is never refused and never coerced: the column holds what ESI
+sent, text as text and other values as JSON text with pyarrow, and an
+:class:`~esiframe.errors.EsiframeWarning` names the operation and the field.
 
 Dates are naive ``datetime64[us]`` at midnight, the same unit as timestamps,
 because microseconds survive a Parquet round trip (seconds come back as ms).
@@ -42,7 +50,9 @@ does not know are kept, typed by Arrow's inference.
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -53,14 +63,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .errors import EsiframeWarning
+
 __all__ = [
     "LIST_SCHEMAS_ATTR",
     "DtypeBackend",
+    "Misfit",
     "arrow_schema",
+    "check_dtype_backend",
     "explode",
     "merge_languages",
     "scalar_column_name",
     "to_frame",
+    "warn_misfits",
 ]
 
 DtypeBackend = Literal["numpy_nullable", "pyarrow"]
@@ -69,7 +84,18 @@ DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 LIST_SCHEMAS_ATTR = "esiframe_list_schemas"
 
 _Kind = Literal[
-    "int", "float", "bool", "datetime", "date", "enum", "string", "object", "list", "map", "any"
+    "int",
+    "float",
+    "bool",
+    "datetime",
+    "date",
+    "enum",
+    "string",
+    "object",
+    "list",
+    "map",
+    "any",
+    "mixed",
 ]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ENUM = pa.dictionary(pa.int32(), pa.string())
@@ -97,7 +123,7 @@ class _Node:
             return pa.list_(self._item.raw_type)
         if self.kind == "map":
             return pa.map_(pa.string(), self._item.raw_type)
-        if self.kind in ("datetime", "date", "enum", "string"):
+        if self.kind in ("datetime", "date", "enum", "string", "mixed"):
             return pa.string()
         return self._leaf_type
 
@@ -134,7 +160,7 @@ class _Node:
             return pa.float64()
         if self.kind == "bool":
             return pa.bool_()
-        if self.kind == "string":
+        if self.kind in ("string", "mixed"):
             return pa.string()
         return self.inferred if self.inferred is not None else pa.null()
 
@@ -231,10 +257,10 @@ def _from_arrow(dtype: pa.DataType, required: bool = False) -> _Node:
 # -- data -> nodes (unknown fields, inferred types) ---------------------------------------
 
 
-def _fit(node: _Node, values: Sequence[Any], where: str) -> _Node:
+def _fit(node: _Node, values: Sequence[Any], where: str, misfits: list[Misfit]) -> _Node:
     """Extend ``node`` with what only the data can tell: unknown fields and their types."""
     if node.kind == "any":
-        return replace(node, inferred=_infer(values, where))
+        return _inferred(node, values, where, misfits)
     if node.kind == "object":
         dicts = (
             values
@@ -243,85 +269,255 @@ def _fit(node: _Node, values: Sequence[Any], where: str) -> _Node:
         )
         known = dict(node.children)
         children = [
-            (name, _fit(child, [d.get(name) for d in dicts], f"{where}{name}."))
+            (name, _fit(child, [d.get(name) for d in dicts], f"{where}{name}.", misfits))
             if child.needs_data
             else (name, child)
             for name, child in node.children
         ]
         extra = sorted(set().union(*dicts).difference(known)) if dicts else []
         for name in extra:
-            found = _infer([d.get(name) for d in dicts], f"{where}{name}")
-            children.append((name, _from_arrow(found)))
+            column = [d.get(name) for d in dicts]
+            children.append((name, _inferred(_Node("any", False), column, where + name, misfits)))
         return replace(node, children=tuple(children))
     if node.item is not None and node.item.needs_data:
         if node.kind == "list":
             items = [x for v in values if isinstance(v, list) for x in v]
         else:
             items = [x for v in values if isinstance(v, dict) for x in v.values()]
-        return replace(node, item=_fit(node.item, items, f"{where}[]."))
+        return replace(node, item=_fit(node.item, items, f"{where}[].", misfits))
     return node
 
 
-def _infer(values: Sequence[Any], where: str) -> pa.DataType:
+def _inferred(node: _Node, values: Sequence[Any], where: str, misfits: list[Misfit]) -> _Node:
+    """A field the schema leaves open, typed by Arrow; values of several types stay mixed.
+
+    A free-form schema field stays one column (kind "any"); a field the schema
+    does not list (``node.schema`` empty) is typed like any Arrow data.
+    """
     try:
-        return pa.array(values).type
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ValueError(
-            f"field {where.rstrip('.')!r} is not in the response schema and Arrow cannot "
-            f"infer one type for its values: {exc}"
-        ) from None
+        found = pa.array(values).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        misfits.append(Misfit(where.rstrip("."), "one type", _example(values)))
+        return _Node("mixed", node.required, schema=node.schema)
+    return replace(node, inferred=found) if node.schema else _from_arrow(found)
 
 
 # -- records -> Arrow ---------------------------------------------------------------------
 
 
-def _ingest(values: Sequence[Any], node: _Node, where: str) -> pa.Array:
+@dataclass(frozen=True)
+class Misfit:
+    """A field whose values do not fit the response schema, and one value that does not."""
+
+    field: str
+    expected: str
+    example: Any
+
+    def message(self, operation: str | None) -> str:
+        where = f"{operation}: " if operation else ""
+        return (
+            f"{where}field {self.field or 'value'!r} does not fit the response schema "
+            f"({self.expected}); the column keeps the values as ESI sent them, "
+            f"e.g. {self.example!r:.80}"
+        )
+
+
+_NOTHING: Any = object()
+_ACCEPTS: dict[str, tuple[type, ...]] = {
+    "int": (int, np.integer),
+    "float": (int, float, np.integer, np.floating),
+    "bool": (bool, np.bool_),
+    "string": (str,),
+    "datetime": (str,),
+    "date": (str,),
+    "enum": (str,),
+}
+
+
+def _odd_value(values: Sequence[Any], node: _Node) -> Any:
+    """The first value of a type ``node`` does not take, else ``_NOTHING``.
+
+    Arrow would silently truncate 1.5 into an integer column or read ``true``
+    as 1.0 into a number column, so the Python types are checked first.
+    """
+    accepts = _ACCEPTS.get(node.kind)
+    if accepts is None:
+        return _NOTHING
+    numeric = node.kind in ("int", "float")
+    for kind in set(map(type, values)):
+        if kind is type(None):
+            continue
+        if not issubclass(kind, accepts) or (numeric and issubclass(kind, (bool, np.bool_))):
+            return next(v for v in values if type(v) is kind)
+    return _NOTHING
+
+
+def _example(values: Sequence[Any]) -> Any:
+    """A value showing why ``values`` have no one type: the first of a second kind."""
+    first = next((v for v in values if v is not None), None)
+    return next((v for v in values if v is not None and type(v) is not type(first)), first)
+
+
+def _expected(node: _Node) -> str:
+    fmt = node.schema.get("format")
+    kind = node.schema.get("type", node.kind)
+    return f"{kind}, format {fmt}" if fmt else str(kind)
+
+
+def _mixed(values: Sequence[Any]) -> pa.Array:
+    """Values of any JSON type as text: strings as they are, everything else as JSON."""
+    return pa.array(
+        [v if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in values],
+        pa.string(),
+    )
+
+
+def _ingest(
+    values: Sequence[Any], node: _Node, where: str, misfits: list[Misfit]
+) -> tuple[pa.Array, _Node]:
+    """Values -> an array of ``node.raw_type``; a field that does not fit becomes "mixed"."""
+    if node.kind == "object" and node.children:
+        return _ingest_object(values, node, where, misfits)
+    odd = _odd_value(values, node)
+    if odd is _NOTHING:
+        try:
+            return pa.array(values, type=node.raw_type), node
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            odd = _example(values)
+    misfits.append(Misfit(where.rstrip("."), _expected(node), odd))
+    return _mixed(values), _Node("mixed", node.required, schema=node.schema)
+
+
+def _ingest_object(
+    values: Sequence[Any], node: _Node, where: str, misfits: list[Misfit]
+) -> tuple[pa.Array, _Node]:
+    """An object position. Arrow infers the types of all fields in one pass; a field whose
+    inferred type is not its schema's is then ingested alone, so one bad field does not
+    spoil the others (and ints never pass through a float column or the reverse)."""
+    odd = next((v for v in values if v is not None and not isinstance(v, dict)), _NOTHING)
+    if odd is not _NOTHING:
+        misfits.append(Misfit(where.rstrip("."), "object", odd))
+        return _mixed(values), _Node("mixed", node.required, schema=node.schema)
     try:
-        return pa.array(values, type=node.raw_type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
-        if node.kind == "object":
-            for name, child in node.children:
-                _ingest(
-                    [v.get(name) if isinstance(v, dict) else None for v in values],
-                    child,
-                    f"{where}{name}.",
-                )
-        label = where.rstrip(".") or "records"
-        raise ValueError(
-            f"{label!r} does not match the response schema ({node.raw_type}): {exc}"
-        ) from None
+        inferred: pa.Array | None = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        inferred = None
+    if inferred is not None and not pa.types.is_struct(inferred.type):
+        inferred = None  # e.g. all None
+    parts: list[pa.Array] = []
+    children: list[tuple[str, _Node]] = []
+    for name, child in node.children:
+        part = None
+        if inferred is not None:
+            index = inferred.type.get_field_index(name)
+            part = (
+                pa.nulls(len(values), child.raw_type)
+                if index < 0
+                else _adopt(inferred.field(index), child)
+            )
+        if part is None:
+            column = [v.get(name) if v is not None else None for v in values]
+            part, child = _ingest(column, child, f"{where}{name}.", misfits)
+        parts.append(part)
+        children.append((name, child))
+    nulls = [v is None for v in values]
+    mask = pa.array(nulls, pa.bool_()) if any(nulls) else None
+    fields = [pa.field(n, p.type) for (n, _), p in zip(children, parts, strict=True)]
+    array = pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
+    return array, replace(node, children=tuple(children))
 
 
-def _finish(arr: pa.Array, node: _Node, where: str) -> pa.Array:
-    """Turn an array of ``node.raw_type`` into ``node.final_type``."""
-    if node.raw_type == node.final_type:
+def _adopt(arr: pa.Array, node: _Node) -> pa.Array | None:
+    """An array Arrow inferred, as ``node.raw_type`` if its values fit exactly, else None."""
+    target = node.raw_type
+    if arr.type == target:
         return arr
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), target)
+    if node.kind == "float" and pa.types.is_integer(arr.type):
+        return arr.cast(pa.float64())  # JSON 1 in a number field is 1.0, as pa.array does
+    mask = arr.is_null() if arr.null_count else None
+    if node.kind == "list" and pa.types.is_list(arr.type):
+        assert isinstance(arr, pa.ListArray)
+        values = _adopt(arr.values, node._item)
+        return None if values is None else pa.ListArray.from_arrays(arr.offsets, values, mask=mask)
+    if node.kind != "object" or not pa.types.is_struct(arr.type):
+        return None
+    assert isinstance(arr, pa.StructArray)
+    known = {name for name, _ in node.children}
+    if any(f.name not in known for f in arr.type):
+        return None
+    parts = []
+    for name, child in node.children:
+        index = arr.type.get_field_index(name)
+        part = pa.nulls(len(arr), child.raw_type) if index < 0 else _adopt(arr.field(index), child)
+        if part is None:
+            return None
+        parts.append(part)
+    fields = [pa.field(n, p.type) for (n, _), p in zip(node.children, parts, strict=True)]
+    return pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
+
+
+def _finish(
+    arr: pa.Array, node: _Node, where: str, misfits: list[Misfit]
+) -> tuple[pa.Array, _Node]:
+    """Turn an array of ``node.raw_type`` into ``node.final_type``.
+
+    Text that is not the date the schema promises stays text (a "string" node).
+    """
+    if node.raw_type == node.final_type:
+        return arr, node
     mask = arr.is_null() if arr.null_count else None
     if node.kind == "object":
         assert isinstance(arr, pa.StructArray)
-        parts = [  # flatten(): children of a null parent are null, not filler
-            _finish(part, c, f"{where}{n}.")
+        done = [  # flatten(): children of a null parent are null, not filler
+            _finish(part, c, f"{where}{n}.", misfits)
             for part, (n, c) in zip(arr.flatten(), node.children, strict=True)
         ]
-        fields = [pa.field(n, p.type) for (n, _), p in zip(node.children, parts, strict=True)]
-        return pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
+        children = tuple((n, c) for (n, _), (_, c) in zip(node.children, done, strict=True))
+        fields = [pa.field(n, p.type) for (n, _), (p, _) in zip(children, done, strict=True)]
+        parts = [p for p, _ in done]
+        struct = pa.StructArray.from_arrays(parts, fields=fields, mask=mask)
+        return struct, replace(node, children=children)
+    if node.kind in ("list", "map"):
+        return _finish_nested(arr, node, where, misfits, mask)
+    if node.kind in ("datetime", "date"):
+        try:
+            if node.kind == "datetime":
+                return _parse_timestamps(arr), node
+            return pc.utf8_slice_codeunits(arr, 0, 10).cast(pa.date32()), node
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            odd = _first_unparsed(arr, node.kind)
+            misfits.append(Misfit(where.rstrip("."), _expected(node), odd))
+            return arr, _Node("string", node.required, schema=node.schema)
+    return _categories(arr, node.enum), node
+
+
+def _finish_nested(
+    arr: pa.Array, node: _Node, where: str, misfits: list[Misfit], mask: pa.Array | None
+) -> tuple[pa.Array, _Node]:
     if node.kind == "list":
         assert isinstance(arr, pa.ListArray)
-        values = _finish(arr.values, node._item, f"{where}[].")
-        return pa.ListArray.from_arrays(arr.offsets, values, mask=mask)
-    if node.kind == "map":
-        assert isinstance(arr, pa.MapArray)
-        items = _finish(arr.items, node._item, f"{where}[].")
-        return pa.MapArray.from_arrays(arr.offsets, arr.keys, items, mask=mask)
-    try:
-        if node.kind == "datetime":
-            return _parse_timestamps(arr)
-        if node.kind == "date":
-            return pc.utf8_slice_codeunits(arr, 0, 10).cast(pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        fmt = "date-time" if node.kind == "datetime" else "date"
-        raise ValueError(f"field {where.rstrip('.')!r} (format {fmt}): {exc}") from None
-    return _categories(arr, node.enum)
+        values, item = _finish(arr.values, node._item, f"{where}[].", misfits)
+        return pa.ListArray.from_arrays(arr.offsets, values, mask=mask), replace(node, item=item)
+    assert isinstance(arr, pa.MapArray)
+    items, item = _finish(arr.items, node._item, f"{where}[].", misfits)
+    mapped = pa.MapArray.from_arrays(arr.offsets, arr.keys, items, mask=mask)
+    return mapped, replace(node, item=item)
+
+
+def _first_unparsed(arr: pa.Array, kind: str) -> Any:
+    """The first text in ``arr`` that does not parse as the date(-time) the schema says."""
+    for value in arr.drop_null().to_pylist():
+        single = pa.array([value], pa.string())
+        try:
+            if kind == "datetime":
+                _parse_timestamps(single)
+            else:
+                pc.utf8_slice_codeunits(single, 0, 10).cast(pa.date32())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return value
+    return None
 
 
 def _parse_timestamps(arr: pa.Array) -> pa.Array:
@@ -386,7 +582,7 @@ def _column_specs(node: _Node) -> list[tuple[str, _Node, bool]]:
 def _numpy_nullable(col: _Column, raw: Sequence[Any] | None) -> Any:
     """A pandas array for one column under the numpy_nullable backend."""
     arr, dtype = col.array, col.array.type
-    if raw is not None:  # list and map columns: the values as ESI sent them
+    if raw is not None:  # list, map and mixed columns: the values as ESI sent them
         return np.fromiter(raw, dtype=object, count=len(raw))
     if pa.types.is_integer(dtype):
         if col.required and arr.null_count == 0:
@@ -439,7 +635,7 @@ def _build(
             data[col.name] = pd.arrays.ArrowExtensionArray(col.array)
             continue
         raw = None
-        if col.node.kind in ("list", "map"):
+        if col.node.kind in ("list", "map", "mixed"):
             raw = [_dig(r, col.path) for r in records] if col.path else list(records)
             if col.node.kind == "list" and col.node.schema:
                 list_schemas[col.name] = dict(col.node.schema.get("items") or {})
@@ -473,12 +669,21 @@ def arrow_schema(record_schema: Mapping[str, Any]) -> pa.Schema:
     )
 
 
+def check_dtype_backend(dtype_backend: object) -> None:
+    """Refuse a backend name this module does not build, naming the ones it does."""
+    if dtype_backend not in get_args(DtypeBackend):
+        raise ValueError(
+            f"dtype_backend={dtype_backend!r} is not supported; use 'numpy_nullable' or 'pyarrow'"
+        )
+
+
 def to_frame(
     records: Sequence[Any],
     record_schema: Mapping[str, Any],
     *,
     dtype_backend: DtypeBackend = "numpy_nullable",
     column: str | None = None,
+    operation: str | None = None,
 ) -> pd.DataFrame:
     """Records (``json.loads`` output) and the schema of one record -> a typed DataFrame.
 
@@ -486,18 +691,25 @@ def to_frame(
     list of scalars for a scalar schema, one column named ``column``
     (default ``"value"``; see :func:`scalar_column_name`; ignored for objects).
     Columns follow the schema's property order; fields the schema does not
-    know come last, sorted by name.
+    know come last, sorted by name. A field whose values do not fit the schema
+    keeps them as sent (see the module doc) and an :class:`EsiframeWarning`
+    naming ``operation`` and the field is issued.
     """
-    if dtype_backend not in get_args(DtypeBackend):
-        raise ValueError(
-            f"dtype_backend={dtype_backend!r} is not supported; use 'numpy_nullable' or 'pyarrow'"
-        )
+    check_dtype_backend(dtype_backend)
     if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Sequence):
         raise TypeError(
             f"records must be a list of records, got {type(records).__name__}; "
             "wrap a single object response in a list"
         )
-    node = _node(record_schema, True)
+    misfits: list[Misfit] = []
+    columns = _typed_columns(records, _node(record_schema, True), column, misfits)
+    warn_misfits(misfits, operation)
+    return _build(columns, records, dtype_backend, len(records))
+
+
+def _typed_columns(
+    records: Sequence[Any], node: _Node, column: str | None, misfits: list[Misfit]
+) -> list[_Column]:
     if node.kind == "object":
         bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
         if bad is not None:
@@ -505,20 +717,27 @@ def to_frame(
                 f"the schema describes objects but record {bad} is "
                 f"{type(records[bad]).__name__}: {records[bad]!r:.80}"
             )
-        node = _fit(node, records, "")
-        arr = _finish(_ingest(records, node, ""), node, "")
-        columns = _columns(arr, node)
-    else:
-        if node.kind == "list" and records and isinstance(records[0], dict):
-            raise TypeError(
-                "record_schema is an array schema but the records are objects; pass the "
-                "schema of one record (the array's 'items')"
-            )
-        name = column or "value"
-        node = _fit(node, records, name)
-        arr = _finish(_ingest(records, node, name), node, name)
-        columns = [_Column(name, arr, True, (), node)]
-    return _build(columns, records, dtype_backend, len(records))
+        node = _fit(node, records, "", misfits)
+        arr, node = _finish(*_ingest(records, node, "", misfits), "", misfits)
+        return _columns(arr, node)
+    if node.kind == "list" and records and isinstance(records[0], dict):
+        raise TypeError(
+            "record_schema is an array schema but the records are objects; pass the "
+            "schema of one record (the array's 'items')"
+        )
+    name = column or "value"
+    node = _fit(node, records, name, misfits)
+    arr, node = _finish(*_ingest(records, node, name, misfits), name, misfits)
+    return [_Column(name, arr, True, (), node)]
+
+
+def warn_misfits(misfits: Sequence[Misfit], operation: str | None) -> None:
+    """One :class:`EsiframeWarning` per field that did not fit the response schema."""
+    seen: set[str] = set()
+    for misfit in misfits:
+        if misfit.field not in seen:
+            seen.add(misfit.field)
+            warnings.warn(misfit.message(operation), EsiframeWarning, stacklevel=3)
 
 
 _COLUMN_OVERRIDES = {
@@ -582,43 +801,11 @@ def explode(df: pd.DataFrame, column: str, *, keep: Sequence[str] | None = None)
             f"column {column!r} ({series.dtype}) is not a list column; "
             f"list columns: {_list_columns(df) or 'none'}"
         )
-    others = [c for c in df.columns if c != column and not _is_nested(df[c])]
-    if keep is None:
-        keep = [c for c in others if str(c).endswith("_id")] or others
-    else:
-        keep = list(keep)
-        missing = [k for k in keep if k not in df.columns or k == column]
-        if missing:
-            raise KeyError(
-                f"keep names columns {missing} that cannot be kept; columns: "
-                f"{[c for c in df.columns if c != column]}"
-            )
+    keep = _kept_columns(df, column, keep)
     if isinstance(series.dtype, pd.ArrowDtype):
-        stored = pa.array(series.array)
-        lists = stored.combine_chunks() if isinstance(stored, pa.ChunkedArray) else stored
-        parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-        values = pc.list_flatten(lists)
-        child = _build(
-            _columns(values, _from_arrow(values.type))
-            if pa.types.is_struct(values.type)
-            else [_Column(column, values, False, (), _from_arrow(values.type))],
-            [],
-            "pyarrow",
-            len(values),
-        )
+        parents, child = _explode_arrow(series, column)
     else:
-        elements: list[Any] = []
-        where: list[int] = []
-        for i, value in enumerate(series.tolist()):
-            if isinstance(value, (list, np.ndarray)):
-                elements.extend(value)
-                where.extend([i] * len(value))
-        parents = np.asarray(where, dtype=np.int64)
-        schema = df.attrs.get(LIST_SCHEMAS_ATTR, {}).get(column)
-        if schema is None:
-            is_obj = elements and all(isinstance(e, dict) for e in elements if e is not None)
-            schema = {"type": "object"} if is_obj else {}
-        child = to_frame(elements, schema, column=column)
+        parents, child = _explode_objects(df, series, column)
     clashes = {c: f"{column}_{c}" for c in child.columns if c in keep}
     child = child.rename(columns=clashes)
     parent = df[list(keep)].take(parents).reset_index(drop=True)
@@ -626,6 +813,49 @@ def explode(df: pd.DataFrame, column: str, *, keep: Sequence[str] | None = None)
     result.attrs = {k: v for k, v in df.attrs.items() if k != LIST_SCHEMAS_ATTR}
     result.attrs.update(child.attrs)
     return result
+
+
+def _kept_columns(df: pd.DataFrame, column: str, keep: Sequence[str] | None) -> list[Any]:
+    others = [c for c in df.columns if c != column and not _is_nested(df[c])]
+    if keep is None:
+        return [c for c in others if str(c).endswith("_id")] or others
+    missing = [k for k in keep if k not in df.columns or k == column]
+    if missing:
+        raise KeyError(
+            f"keep names columns {missing} that cannot be kept; columns: "
+            f"{[c for c in df.columns if c != column]}"
+        )
+    return list(keep)
+
+
+def _explode_arrow(series: pd.Series, column: str) -> tuple[Any, pd.DataFrame]:
+    """Parent row of each element, and the typed child frame, of an Arrow list column."""
+    stored = pa.array(series.array)
+    lists = stored.combine_chunks() if isinstance(stored, pa.ChunkedArray) else stored
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(lists)
+    columns = (
+        _columns(values, _from_arrow(values.type))
+        if pa.types.is_struct(values.type)
+        else [_Column(column, values, False, (), _from_arrow(values.type))]
+    )
+    return parents, _build(columns, [], "pyarrow", len(values))
+
+
+def _explode_objects(df: pd.DataFrame, series: pd.Series, column: str) -> tuple[Any, pd.DataFrame]:
+    """The same for an object column of Python lists, typed from the item schema."""
+    elements: list[Any] = []
+    where: list[int] = []
+    for i, value in enumerate(series.tolist()):
+        if isinstance(value, (list, np.ndarray)):
+            elements.extend(value)
+            where.extend([i] * len(value))
+    parents = np.asarray(where, dtype=np.int64)
+    schema = df.attrs.get(LIST_SCHEMAS_ATTR, {}).get(column)
+    if schema is None:
+        is_obj = elements and all(isinstance(e, dict) for e in elements if e is not None)
+        schema = {"type": "object"} if is_obj else {}
+    return parents, to_frame(elements, schema, column=column)
 
 
 def _is_nested(series: pd.Series) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from esiframe.errors import EsiframeWarning
 from esiframe.frames import (
     LIST_SCHEMAS_ATTR,
     arrow_schema,
@@ -418,10 +419,82 @@ def test_to_frame_bad_records_are_explained() -> None:
         to_frame([order(), [1, 2]], schema)
     with pytest.raises(TypeError, match="list of records"):
         to_frame(order(), schema)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="'price'"):
-        to_frame([order(price="cheap")], schema)
-    with pytest.raises(ValueError, match=r"'issued'.*date-time"):
-        to_frame([order(issued="yesterday")], schema)
+
+
+# -- answers that do not fit the schema (issue 11.5) --------------------------------------
+
+ORDERS = "GetMarketsRegionIdOrders"
+
+
+@pytest.mark.parametrize(
+    ("field", "sent"),
+    [
+        ("price", "cheap"),  # text where the spec says number
+        ("order_id", "6900000002"),  # text where it says integer
+        ("order_id", 1.5),  # a fraction where it says integer: never truncated
+        ("is_buy_order", 1),  # a number where it says boolean
+        ("duration", True),  # a boolean where it says integer
+        ("range", {"jumps": 5}),  # an object where it says string
+    ],
+)
+def test_a_value_that_does_not_fit_is_kept_and_named(field: str, sent: Any) -> None:
+    records = [order(), order(**{"volume_remain": 7, field: sent})]
+    with pytest.warns(EsiframeWarning, match=rf"{ORDERS}: field '{field}' does not fit") as caught:
+        df = to_frame(records, record_schema(ORDERS), operation=ORDERS)
+    assert len(caught) == 1
+    assert df[field].dtype == object
+    assert df[field].tolist() == [records[0][field], sent]
+    assert df["type_id"].dtype == "int64"  # the other columns keep their types
+    assert df["issued"].dtype == UTC_TS
+
+
+def test_a_misfit_under_pyarrow_is_json_text() -> None:
+    records = [order(), order(range={"jumps": 5}, price="cheap")]
+    with pytest.warns(EsiframeWarning) as caught:
+        df = to_frame(records, record_schema(ORDERS), dtype_backend="pyarrow", operation=ORDERS)
+    assert sorted(str(w.message).split("'")[1] for w in caught) == ["price", "range"]
+    assert df["range"].tolist() == ["region", '{"jumps": 5}']
+    assert df["price"].tolist() == ["5.25", "cheap"]
+    assert df["range"].dtype == pd.ArrowDtype(pa.string())
+
+
+def test_text_that_is_no_date_stays_text() -> None:
+    with pytest.warns(EsiframeWarning, match=r"'issued'.*date-time.*'yesterday'"):
+        df = to_frame([order(), order(issued="yesterday")], record_schema(ORDERS))
+    assert df["issued"].dtype == "string"
+    assert df["issued"].tolist() == ["2026-11-20T11:05:44Z", "yesterday"]
+
+
+def test_null_where_required_makes_the_column_nullable() -> None:
+    df = to_frame([order(), order(type_id=None)], record_schema(ORDERS))
+    assert df["type_id"].dtype == "Int64"
+    assert df["type_id"].tolist() == [34, pd.NA]
+
+
+def test_an_unlisted_field_of_several_types_is_kept() -> None:
+    with pytest.warns(EsiframeWarning, match=r"field 'note' does not fit.*one type"):
+        df = to_frame([order(note=1), order(note="two")], record_schema(ORDERS))
+    assert df["note"].tolist() == [1, "two"]
+
+
+def test_a_nested_misfit_keeps_its_siblings_typed() -> None:
+    schema = record_schema("GetUniverseStationsStationId")
+    station = {
+        "station_id": 60003760,
+        "name": "Jita IV - Moon 4",
+        "type_id": 52678,
+        "system_id": 30000142,
+        "position": {"x": 1.0, "y": "up", "z": 3.0},
+        "reprocessing_efficiency": 0.5,
+        "reprocessing_stations_take": 0.05,
+        "max_dockable_ship_volume": 5e7,
+        "office_rental_cost": 1e6,
+        "services": ["market"],
+    }
+    with pytest.warns(EsiframeWarning, match=r"'position\.y'"):
+        df = to_frame([station], schema)
+    assert df["position_y"].tolist() == ["up"]
+    assert df["position_x"].dtype == "float64"
 
 
 def test_arrow_schema_marks_required_fields_and_refuses_scalars() -> None:
