@@ -21,15 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from esiframe.sandbox.faults import Faults, SandboxLimits
-    from esiframe.sandbox.server import (
+    from esiframe.sandbox.messages import (
         AuthResult,
         LogEntry,
         RequestLog,
-        Sandbox,
         SandboxRequest,
         SandboxResponse,
-        serve,
     )
+    from esiframe.sandbox.server import Sandbox, serve
     from esiframe.sandbox.sso import approve_login
 
 __all__ = [
@@ -45,7 +44,16 @@ __all__ = [
     "serve",
 ]
 
-_HOMES = {"Faults": "faults", "SandboxLimits": "faults", "approve_login": "sso"}
+_HOMES = {
+    "AuthResult": "messages",
+    "Faults": "faults",
+    "LogEntry": "messages",
+    "RequestLog": "messages",
+    "SandboxLimits": "faults",
+    "SandboxRequest": "messages",
+    "SandboxResponse": "messages",
+    "approve_login": "sso",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -37,6 +37,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from esiframe.sandbox.messages import DEFAULT_CHARACTERS
+
 __all__ = ["LANGUAGES", "TYPE_IDS", "Dataset", "Sizes"]
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
@@ -1430,7 +1432,7 @@ class Dataset:
         self.sizes = sizes
         self.today = today if today is not None else dt.datetime.now(dt.UTC).date()
         self.characters: Mapping[int, str] = (
-            _sso_characters() if characters is None else _checked_characters(characters)
+            DEFAULT_CHARACTERS if characters is None else _checked_characters(characters)
         )
         self._compat_dates = _compatibility_dates()
 
@@ -2019,16 +2021,6 @@ def _id_exists(kind: str | None, value: int) -> bool:
         return _id_exists("station", value) or _id_exists("structure", value)
     lo, hi = _RANGES.get(kind, (1, _INT64_MAX))
     return lo <= value <= hi
-
-
-def _sso_characters() -> Mapping[int, str]:
-    """The sandbox SSO's test characters, the one list of them.
-
-    Imported on first use: the SSO module imports the server, which imports this module.
-    """
-    from esiframe.sandbox.sso import DEFAULT_CHARACTERS
-
-    return DEFAULT_CHARACTERS
 
 
 def _checked_characters(characters: Mapping[int, str]) -> Mapping[int, str]:

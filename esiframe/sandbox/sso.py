@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -35,18 +35,17 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from esiframe.sandbox.server import AuthResult, SandboxRequest, SandboxResponse, bearer_token
-
-if TYPE_CHECKING:
-    from esiframe.sandbox.server import Sandbox
+from esiframe.sandbox.messages import (
+    DEFAULT_CHARACTERS,
+    AuthResult,
+    Host,
+    SandboxRequest,
+    SandboxResponse,
+    bearer_token,
+)
 
 __all__ = ["DEFAULT_CHARACTERS", "SIGNING_KEY_ID", "SandboxSSO", "approve_login"]
 
-DEFAULT_CHARACTERS: Mapping[int, str] = {
-    2112000001: "Aura Sandbox",
-    2112000002: "Bravo Sandbox",
-    2112000003: "Charlie Sandbox",
-}
 SIGNING_KEY_ID = "JWT-Signature-Key"
 AUDIENCE = "EVE Online"
 CODE_SECONDS = 300.0
@@ -130,7 +129,7 @@ class SandboxSSO:
         self.client_ids = None if client_ids is None else frozenset(client_ids)
         self.scopes = None if scopes is None else frozenset(scopes)
         self.url: str | None = None
-        self._sandbox: Sandbox | None = None
+        self._sandbox: Host | None = None
         self._lock = threading.Lock()
         self._key: RSAKey | None = None
         self._codes: dict[str, _Grant] = {}
@@ -141,7 +140,7 @@ class SandboxSSO:
 
     # wiring
 
-    def mount(self, sandbox: Sandbox, *, authorize: bool = True) -> SandboxSSO:
+    def mount(self, sandbox: Host, *, authorize: bool = True) -> SandboxSSO:
         """Serve the SSO's endpoints on ``sandbox`` and, with ``authorize``, check its bearers."""
         self._sandbox = sandbox
         if self.scopes is None:
