@@ -105,7 +105,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "station": (60000000, 64000000),
     "structure": (1_000_000_000_000, 1_099_999_999_999),
     "item": (1_000_000_000_000, 1_099_999_999_999),
-    "type": (1, 90000),
+    "type": (100, 90000),  # plus the named types below 100: the minerals 34-40
     "character": (90000000, 98000000),
     "corporation": (98000000, 99000000),
     "npc_corporation": (1000002, 1000300),
@@ -2019,6 +2019,8 @@ def _id_exists(kind: str | None, value: int) -> bool:
         return 98000000 <= value <= 99000000 or 1000002 <= value <= 1000300
     if kind == "location":
         return _id_exists("station", value) or _id_exists("structure", value)
+    if kind == "type" and value < 100:
+        return ("type", value) in _KNOWN
     lo, hi = _RANGES.get(kind, (1, _INT64_MAX))
     return lo <= value <= hi
 

@@ -29,8 +29,8 @@ __all__ = [
     "token_cost",
 ]
 
-_RATE_FIELDS = ("error_rate", "drop_rate", "cut_rate", "bare_429_rate")
-_COUNT_FIELDS = ("refresh_after", "refresh_every")
+_RATE_FIELDS = ("error_rate", "drop_rate", "cut_rate", "bare_429_rate", "hang_rate")
+_COUNT_FIELDS = ("refresh_after", "refresh_every", "pages_after_refresh")
 
 
 @dataclass
@@ -48,6 +48,11 @@ class Faults:
     - ``group_max_tokens``: per rate-limit group, a max-tokens replacing the spec's.
     - ``bare_429_rate``: fraction of ESI requests answered 429 with ``Retry-After`` but without
       ``X-Ratelimit-*`` headers, like ESI's limiters deep in the game server.
+    - ``hang_rate``: fraction of requests that get no answer at all until the sandbox is stopped
+      or `Sandbox.release_hung` is called (a hung server, for Ctrl-C tests).
+    - ``pages_after_refresh``: once the data has been refreshed (generation > 0), X-Pages routes
+      have at most this many pages: with ``refresh_after`` a walk sees ``X-Pages`` shrink midway
+      and the pages past the new end answer 404.
     - ``seed``: seeds the dice, so runs are reproducible (re-seeded when assigned).
     """
 
@@ -59,6 +64,8 @@ class Faults:
     refresh_every: int | None = None
     group_max_tokens: dict[str, int] = field(default_factory=dict)
     bare_429_rate: float = 0.0
+    hang_rate: float = 0.0
+    pages_after_refresh: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

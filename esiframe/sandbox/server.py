@@ -633,6 +633,9 @@ class Sandbox:
         self._openapi_cache: dict[str, bytes] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._hang_condition = threading.Condition()
+        self._hang_epoch = 0
+        self._hung = 0
 
     # lifecycle
 
@@ -661,6 +664,7 @@ class Sandbox:
         """Stop serving and close every open connection (idempotent)."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        self.release_hung()
         if server is None:
             return
         server.shutdown()
@@ -710,21 +714,83 @@ class Sandbox:
         faults = self.faults
         if faults.latency > 0:
             time.sleep(faults.latency)
-        response: SandboxResponse | None
+        if faults.roll(faults.hang_rate):
+            self._hang(request)
+            return None
+        response: SandboxResponse | None = None
         operation_id: str | None = None
-        if faults.roll(faults.drop_rate):
-            response = None
-        else:
-            handler, path_params, _ = self._extra.match(request.method, request.path)
-            if handler is not None:
-                request.path_params = path_params
-                response = handler(request)
-            elif request.method in ("GET", "HEAD") and request.path == "/meta/openapi.json":
-                response = self._openapi(request)
-            else:
-                response, operation_id = self._esi(request)
+        if not faults.roll(faults.drop_rate):
+            response, operation_id = self._route(request)
         if response is not None and response.body and faults.roll(faults.cut_rate):
             response = replace(response, cut=True)
+        self._log(request, response, operation_id)
+        return response
+
+    def answer(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request in process, exactly as the HTTP server would put it on the wire.
+
+        The same faults, limits and log apply. Returns (status, headers, body bytes); headers
+        carry ``Content-Length`` when the status has a body. A dropped connection raises
+        `ConnectionResetError`; a cut answer (``Faults.cut_rate``) keeps the full
+        ``Content-Length`` but only half the body, as a lost connection would; a hung request
+        (``Faults.hang_rate``) blocks until `release_hung` or `stop`, then raises
+        `ConnectionResetError`.
+        """
+        parts = urlsplit(url)
+        data = body or b""
+        method = method.upper()
+        if len(data) > _MAX_BODY:
+            return wire(SandboxResponse.json({"error": "request body too large"}, 413), method)
+        request = SandboxRequest(
+            method=method,
+            path=parts.path or "/",
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=dict(headers),
+            body=data,
+        )
+        response = self.handle(request)
+        if response is None:
+            raise ConnectionResetError("the sandbox closed the connection without answering")
+        return wire(response, method)
+
+    @property
+    def hanging(self) -> int:
+        """How many requests are hung right now (``Faults.hang_rate``)."""
+        with self._hang_condition:
+            return self._hung
+
+    def release_hung(self) -> None:
+        """Let every hung request go: its connection is closed without an answer."""
+        with self._hang_condition:
+            self._hang_epoch += 1
+            self._hang_condition.notify_all()
+
+    def _hang(self, request: SandboxRequest) -> None:
+        """Hold a request without answering; logged (status None) when it starts."""
+        self._log(request, None, None)
+        with self._hang_condition:
+            epoch = self._hang_epoch
+            self._hung += 1
+            try:
+                self._hang_condition.wait_for(lambda: self._hang_epoch != epoch)
+            finally:
+                self._hung -= 1
+
+    def _route(self, request: SandboxRequest) -> tuple[SandboxResponse, str | None]:
+        """The answer of an extra route, the OpenAPI document or an ESI operation."""
+        handler, path_params, _ = self._extra.match(request.method, request.path)
+        if handler is not None:
+            request.path_params = path_params
+            return handler(request), None
+        if request.method in ("GET", "HEAD") and request.path == "/meta/openapi.json":
+            return self._openapi(request), None
+        return self._esi(request)
+
+    def _log(
+        self, request: SandboxRequest, response: SandboxResponse | None, operation_id: str | None
+    ) -> None:
         self.log.append(
             LogEntry(
                 method=request.method,
@@ -738,7 +804,6 @@ class Sandbox:
                 client=request.client,
             )
         )
-        return response
 
     def _esi(self, request: SandboxRequest) -> tuple[SandboxResponse, str | None]:
         method = "GET" if request.method == "HEAD" else request.method
@@ -962,6 +1027,9 @@ class Sandbox:
         key = (op_id, tuple(sorted(params.items())), language, generation)
         if route.style == "x-pages":
             count = self._cached(("pages", *key), lambda: self.dataset.page_count(op_id, params))
+            shrunk = self.faults.pages_after_refresh
+            if generation > 0 and shrunk is not None:
+                count = min(count, shrunk)
             page = int(bound.paging.get("page", 1))
             headers["X-Pages"] = str(max(count, 1))
             if page > max(count, 1):
@@ -1099,6 +1167,33 @@ def _encode(data: Any) -> bytes:
 # --- HTTP plumbing ------------------------------------------------------------------------
 
 
+def wire(response: SandboxResponse, method: str) -> tuple[int, dict[str, str], bytes]:
+    """What goes on the wire for ``response``: status, headers with Content-Length, body.
+
+    No body for HEAD, 1xx, 204 and 304; a cut answer keeps the full Content-Length but carries
+    only half the body (the connection is then closed).
+    """
+    headers = dict(response.headers)
+    has_body = response.status not in (204, 304) and not 100 <= response.status < 200
+    if not has_body:
+        return response.status, headers, b""
+    headers["Content-Length"] = str(len(response.body))
+    payload = response.body if method != "HEAD" else b""
+    if response.cut:
+        payload = payload[: len(payload) // 2]
+    return response.status, headers, payload
+
+
+def _reason(status: int) -> str:
+    reason = _REASONS.get(status)
+    if reason is not None:
+        return reason
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -1170,24 +1265,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _write(self, response: SandboxResponse) -> None:
-        reason = _REASONS.get(response.status)
-        if reason is None:
-            try:
-                reason = http.HTTPStatus(response.status).phrase
-            except ValueError:
-                reason = "Unknown"
-        lines = [f"HTTP/1.1 {response.status} {reason}"]
-        lines += [f"{name}: {value}" for name, value in response.headers.items()]
-        has_body = response.status not in (204, 304) and not 100 <= response.status < 200
-        if has_body:
-            lines.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        payload = response.body if has_body and self.command != "HEAD" else b""
+            response = replace(response, headers={**response.headers, "Connection": "close"})
+        status, headers, payload = wire(response, self.command)
         if response.cut:
-            payload = payload[: len(payload) // 2]
             self.close_connection = True
+        lines = [f"HTTP/1.1 {status} {_reason(status)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self.wfile.write(head + payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
