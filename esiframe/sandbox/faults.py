@@ -135,6 +135,8 @@ class SandboxLimits:
     - ``cache_seconds``: cache time of every route; None uses the spec's ``x-cache-age`` (or
       ``x-client-cache-ttl``; 300 s when neither is given) and, for routes whose description says
       "expires daily at HH:MM", the next such time in UTC.
+    - ``tombstone_ttl``: seconds a cursor token stays valid on cursor routes; None uses the
+      route's ``x-tombstone-ttl`` (tokens never expire when it has none).
     - ``clock``: seconds since the Unix epoch; it times the windows and dates Last-Modified and
       Expires, so a test can inject a fake one.
     """
@@ -145,6 +147,7 @@ class SandboxLimits:
     history_per_minute: int = 300
     history_window: float = 60.0
     cache_seconds: float | None = None
+    tombstone_ttl: float | None = None
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
@@ -156,7 +159,7 @@ class SandboxLimits:
             value = getattr(self, name)
             if not _is_number(value) or value <= 0:
                 raise ValueError(f"SandboxLimits.{name} must be seconds > 0, got {value!r}")
-        for name in ("group_window", "cache_seconds"):
+        for name in ("group_window", "cache_seconds", "tombstone_ttl"):
             value = getattr(self, name)
             if value is not None and (not _is_number(value) or value <= 0):
                 raise ValueError(f"SandboxLimits.{name} must be None or seconds > 0, got {value!r}")
