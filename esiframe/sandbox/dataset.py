@@ -159,8 +159,10 @@ class Dataset:
         if op.style == "x-pages":
             raise ValueError(f"{operation_id} is paginated with X-Pages: use page()")
         if operation_id in READ_ONLY_POSTS:
-            if not isinstance(request_body, list | dict) or not request_body:
-                raise ValueError(f"{operation_id} needs a non-empty JSON request body")
+            if not isinstance(request_body, dict) and not (
+                isinstance(request_body, list) and request_body
+            ):
+                raise ValueError(f"{operation_id} needs a JSON object or a non-empty JSON array")
             return self.lookups.answer(operation_id, params, request_body, language)
         if operation_id == "GetMetaCompatibilityDates":
             return {"compatibility_dates": list(self._compat_dates)}

@@ -35,6 +35,7 @@ _HIGH_SEC = 0.45
 _FIRST_SYSTEM = 30000001
 _REGION_SYSTEMS = 71
 _REGIONS = 70
+_REGION_LINKS = ((0, 35), (20, 50))  # (system here, system in the next region)
 _KNOWN_SECURITY = {30000142: 0.95, 30002187: 0.91, 30002659: 0.9, 30002510: 0.96, 30002053: 0.9}
 
 
@@ -162,8 +163,8 @@ class Lookups:
     def route(self, params: Mapping[str, str], body: Mapping[str, Any] | None) -> dict[str, Any]:
         """The route between two systems, by ``preference``, around ``avoid_systems``.
 
-        The sandbox's map: each region's 71 systems form a chain with a shortcut every seventh
-        system, and neighbouring regions join end to start; ``connections`` add one-way jumps.
+        The sandbox's map: each region's 71 systems form a ring with a chord from every fifth
+        system, and neighbouring regions are joined twice; ``connections`` add one-way jumps.
         ``Safer`` makes each jump into low or null security cost ``1 + security_penalty / 10``
         jumps, ``LessSecure`` the same for high security; no route answers 404.
         """
@@ -206,21 +207,20 @@ def _on_map(system_id: int) -> bool:
 
 
 def _neighbours(system_id: int) -> list[int]:
-    index = system_id - _FIRST_SYSTEM
-    region, position = divmod(index, _REGION_SYSTEMS)
-    near = []
-    if position > 0:
-        near.append(system_id - 1)
-    if position < _REGION_SYSTEMS - 1:
-        near.append(system_id + 1)
-    if position % 7 == 0 and position + 7 < _REGION_SYSTEMS:
-        near.append(system_id + 7)
-    if position % 7 == 0 and position >= 7:
-        near.append(system_id - 7)
-    if position == _REGION_SYSTEMS - 1 and region + 1 < _REGIONS:
-        near.append(system_id + 1)
-    if position == 0 and region > 0:
-        near.append(system_id - 1)
+    """Jumps out of a system: its region's ring and chords, and the links between regions."""
+    region, position = divmod(system_id - _FIRST_SYSTEM, _REGION_SYSTEMS)
+    first = _FIRST_SYSTEM + region * _REGION_SYSTEMS
+    near = [first + (position + step) % _REGION_SYSTEMS for step in (1, -1)]
+    if position % 5 == 0:
+        near.append(first + (position + 10) % _REGION_SYSTEMS)
+    back = (position - 10) % _REGION_SYSTEMS
+    if back % 5 == 0:
+        near.append(first + back)
+    for here, there in _REGION_LINKS:
+        if position == here and region + 1 < _REGIONS:
+            near.append(first + _REGION_SYSTEMS + there)
+        if position == there and region > 0:
+            near.append(first - _REGION_SYSTEMS + here)
     return near
 
 

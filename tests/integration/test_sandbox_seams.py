@@ -1,4 +1,4 @@
-"""The sandbox's seams for client tests: in-process answers, status counts, hangs, shrinking pages."""
+"""The sandbox's seams for client tests: in-process answers, counts, hangs, shrinking pages."""
 
 from __future__ import annotations
 
@@ -95,9 +95,7 @@ def test_statuses_count_answers_of_every_client_process(make: Callable[..., Sand
         "    requests.get(sys.argv[1] + '/universe/types/1', headers={"
         f"'X-Compatibility-Date': '{DATE}'}}, timeout=10)\n"
     )
-    workers = [
-        subprocess.Popen([sys.executable, "-c", script, sandbox.url]) for _ in range(2)
-    ]
+    workers = [subprocess.Popen([sys.executable, "-c", script, sandbox.url]) for _ in range(2)]
     assert [worker.wait(timeout=60) for worker in workers] == [0, 0]
     counts = sandbox.log.statuses()
     assert counts[404] == 5
@@ -111,7 +109,9 @@ def test_a_hung_request_gets_no_answer_until_released(make: Callable[..., Sandbo
 
     def ask() -> None:
         try:
-            outcome.append(requests.get(sandbox.url + "/status", headers=HEADERS, timeout=30).status_code)
+            outcome.append(
+                requests.get(sandbox.url + "/status", headers=HEADERS, timeout=30).status_code
+            )
         except requests.RequestException as error:
             outcome.append(error)
 
@@ -164,5 +164,51 @@ def test_x_pages_shrinks_after_a_refresh_mid_walk(make: Callable[..., Sandbox]) 
     third = page(3)  # the data refreshed after page 2: only two pages are left
     assert third[0] == 404
     assert third[1]["X-Pages"] == "2"
-    assert json.loads(sandbox.answer("GET", f"{sandbox.url}{ORDERS}?order_type=all&page=1", HEADERS, None)[2])
+    assert json.loads(
+        sandbox.answer("GET", f"{sandbox.url}{ORDERS}?order_type=all&page=1", HEADERS, None)[2]
+    )
     assert page(1)[1]["X-Pages"] == "2"
+
+
+def test_cursor_changes_are_all_an_after_walk_sees(make: Callable[..., Sandbox]) -> None:
+    sandbox = make(sizes=Sizes(cursor_records=40))
+    operation_id = "GetFreelanceJobsListing"
+    field = sandbox.dataset.cursor_list_field(operation_id)
+
+    def walk(after: str) -> tuple[list[dict[str, Any]], str]:
+        seen: list[dict[str, Any]] = []
+        while True:
+            url = f"{sandbox.url}/freelance-jobs?limit=100&after={after}"
+            status, _, body = sandbox.answer("GET", url, HEADERS, None)
+            assert status == 200
+            answer = json.loads(body)
+            if not answer[field]:
+                return seen, after
+            seen += answer[field]
+            after = answer["cursor"]["after"]
+
+    everything, token = walk("0")
+    assert len(everything) == 40
+    sandbox.limits.clock.advance(3600)  # type: ignore[attr-defined]
+    changed = sandbox.change_cursor_records(operation_id, modify=2, add=3)
+    since, _ = walk(token)
+    assert since == changed
+    assert len(since) == 5
+    assert [record["id"] for record in since[:2]] == [record["id"] for record in everything[:2]]
+    assert all(record["last_modified"] > everything[-1]["last_modified"] for record in since)
+    assert not {r["id"] for r in since[2:]} & {r["id"] for r in everything}
+    with pytest.raises(ValueError, match="not a cursor-paginated"):
+        sandbox.change_cursor_records("GetStatus", add=1)
+
+
+def test_cursor_tokens_expire_after_the_tombstone_ttl(make: Callable[..., Sandbox]) -> None:
+    clock = FakeClock()
+    sandbox = make(limits=SandboxLimits(clock=clock, tombstone_ttl=600))
+    first = sandbox.answer("GET", f"{sandbox.url}/freelance-jobs", HEADERS, None)
+    token = json.loads(first[2])["cursor"]["after"]
+    clock.advance(601)
+    status, _, body = sandbox.answer(
+        "GET", f"{sandbox.url}/freelance-jobs?after={token}", HEADERS, None
+    )
+    assert status == 400
+    assert "x-tombstone-ttl" in json.loads(body)["error"]
