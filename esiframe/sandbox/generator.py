@@ -331,6 +331,36 @@ class Generator:
         force: bool = False,
         key: tuple[str, int] | None = None,
     ) -> dict[str, Any]:
+        """An object of ``schema``: ids and numbers first, then texts that may name them."""
+        props: Mapping[str, Any] = schema.get("properties", {})
+        out, texts = self._fields(schema, depth, force, key)
+        self._make_consistent(out)
+        id_ref = ref_field(props["id"]) if "id" in props else None
+        context: dict[str, Any] = dict(out)
+        if id_ref is not None:
+            context["\0id_kind"] = int_kind(id_ref)
+        for pname, resolved in texts:
+            out[pname] = self.string(resolved, pname, context, depth)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            if name == "changelog" and self.compat_dates:
+                keys = self.rng.sample(self.compat_dates, k=min(3, len(self.compat_dates)))
+            else:
+                keys = [f"parameter_{i}" for i in range(1, self.rng.randint(2, 4))]
+            for k in keys:
+                out[k] = self.value(extra, name, depth + 1)
+        ordered = {k: out[k] for k in props if k in out}
+        ordered.update(out)
+        return ordered
+
+    def _fields(
+        self,
+        schema: Mapping[str, Any],
+        depth: int,
+        force: bool,
+        key: tuple[str, int] | None,
+    ) -> tuple[dict[str, Any], list[tuple[str, Mapping[str, Any]]]]:
+        """The non-text fields of an object, and the free-text fields left to fill after."""
         props: Mapping[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", ()))
         out: dict[str, Any] = {}
@@ -355,6 +385,10 @@ class Generator:
                 continue
             hint = pname if int_kind(pname) else ref_field(psch) or pname
             out[pname] = self.value(resolved, hint, depth + 1)
+        return out, texts
+
+    def _make_consistent(self, out: dict[str, Any]) -> None:
+        """A station's system, a type's price and volumes that fit each other."""
         station = out.get("station_id")
         if isinstance(station, int) and "system_id" in out and "system_id" not in self.echo:
             out["system_id"] = station_system(station)
@@ -364,23 +398,6 @@ class Generator:
         remain, total = out.get("volume_remain"), out.get("volume_total")
         if isinstance(remain, int) and isinstance(total, int) and 0 < total < remain:
             out["volume_remain"] = 1 + remain % total
-        id_ref = ref_field(props["id"]) if "id" in props else None
-        context: dict[str, Any] = dict(out)
-        if id_ref is not None:
-            context["\0id_kind"] = int_kind(id_ref)
-        for pname, resolved in texts:
-            out[pname] = self.string(resolved, pname, context, depth)
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            if name == "changelog" and self.compat_dates:
-                keys = self.rng.sample(self.compat_dates, k=min(3, len(self.compat_dates)))
-            else:
-                keys = [f"parameter_{i}" for i in range(1, self.rng.randint(2, 4))]
-            for k in keys:
-                out[k] = self.value(extra, name, depth + 1)
-        ordered = {k: out[k] for k in props if k in out}
-        ordered.update(out)
-        return ordered
 
     def array(
         self,
@@ -392,6 +409,7 @@ class Generator:
         start: int = 0,
         capacity: int | None = None,
     ) -> list[Any]:
+        """A list of ``schema``'s items; records and ids are unique within it."""
         items = self.spec.deref(schema.get("items", {}))
         lo = int(schema.get("minItems", 0))
         hi = int(schema.get("maxItems", 1 << 30))
@@ -400,21 +418,7 @@ class Generator:
         count = max(lo, min(count, hi))
         salt = self.rng.getrandbits(32)
         if items.get("type") == "object" and "oneOf" not in items:
-            key_field = self.spec.key_field(items)
-            if key_field is not None and capacity is None:
-                kind = int_kind(key_field)
-                if kind is not None:
-                    lo_id, hi_id = kind_range(kind)
-                    count = min(count, hi_id - lo_id + 1)
-                if kind == "type":
-                    capacity = count
-            out = []
-            for i in range(count):
-                key = None
-                if key_field is not None:
-                    key = (key_field, self.unique_id(key_field, items, start + i, capacity, salt))
-                out.append(self.obj(items, name, depth, key=key))
-            return out
+            return self._records(items, name, depth, count, start, capacity, salt)
         if items.get("type") == "integer":
             kind = int_kind(name) or int_kind(name + "_id")
             if kind is None and name.endswith("s"):
@@ -428,15 +432,35 @@ class Generator:
             return self.rng.sample(list(items["enum"]), k=min(count, len(items["enum"])))
         values = [self.value(items, name, depth) for _ in range(count)]
         if schema.get("uniqueItems"):
-            seen: set[str] = set()
-            unique = []
-            for v in values:
-                marker = json.dumps(v, sort_keys=True)
-                if marker not in seen:
-                    seen.add(marker)
-                    unique.append(v)
-            values = unique
+            values = _unique(values)
         return values
+
+    def _records(
+        self,
+        items: Mapping[str, Any],
+        name: str,
+        depth: int,
+        count: int,
+        start: int,
+        capacity: int | None,
+        salt: int,
+    ) -> list[dict[str, Any]]:
+        """``count`` objects, each with its own key when the items have one."""
+        key_field = self.spec.key_field(items)
+        if key_field is not None and capacity is None:
+            kind = int_kind(key_field)
+            if kind is not None:
+                lo_id, hi_id = kind_range(kind)
+                count = min(count, hi_id - lo_id + 1)
+            if kind == "type":
+                capacity = count
+        out = []
+        for i in range(count):
+            key = None
+            if key_field is not None:
+                key = (key_field, self.unique_id(key_field, items, start + i, capacity, salt))
+            out.append(self.obj(items, name, depth, key=key))
+        return out
 
     def unique_id(
         self,
@@ -468,3 +492,15 @@ def unique_int(kind: str, index: int, capacity: int, salt: int) -> int:
     lo, hi = kind_range(kind)
     step = max(1, (hi - lo + 1) // max(capacity, 1))
     return lo + index * step + (mix64(salt ^ index) % step if step > 1 else 0)
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    """``values`` without repeats (compared as JSON), first occurrences in order."""
+    seen: set[str] = set()
+    unique = []
+    for value in values:
+        marker = json.dumps(value, sort_keys=True)
+        if marker not in seen:
+            seen.add(marker)
+            unique.append(value)
+    return unique

@@ -610,46 +610,56 @@ def approve_login(
         )
     browser = session if session is not None else requests.Session()
     try:
-        try:
-            page = browser.get(login_url, timeout=_BROWSER_TIMEOUT)
-        except requests.RequestException as exc:
-            raise RuntimeError(
-                f"cannot open the login page {login_url}: {type(exc).__name__}; is the sandbox "
-                "running at that address?"
-            ) from None
-        consent = _ConsentPage()
-        consent.feed(page.text)
-        if page.status_code != 200 or consent.action is None or not consent.choices:
-            reason = " ".join(consent.words) or f"HTTP {page.status_code}"
-            raise ValueError(
-                f"{login_url} is not a sandbox SSO consent page (HTTP {page.status_code}: "
-                f"{reason}); pass the url of a login started against the sandbox"
-            )
-        chosen = _choose(consent.names(), character)
-        form = {**consent.fields, "character_id": str(chosen), "decision": "approve"}
-        target = urljoin(page.url, consent.action)
-        try:
-            answer = browser.post(
-                target, data=form, allow_redirects=False, timeout=_BROWSER_TIMEOUT
-            )
-        except requests.RequestException as exc:
-            raise RuntimeError(
-                f"cannot submit the consent form to {target}: {type(exc).__name__}"
-            ) from None
-        location = answer.headers.get("Location")
-        if answer.status_code != 302 or not location:
-            refusal = _ConsentPage()
-            refusal.feed(answer.text)
-            raise RuntimeError(
-                f"the sandbox SSO did not redirect after consent (HTTP {answer.status_code}: "
-                f"{' '.join(refusal.words)})"
-            )
-        redirect = urljoin(target, location)
+        target, form = _consent_form(browser, login_url, character)
+        redirect = _submit_consent(browser, target, form)
         _deliver(browser, redirect)
         return redirect
     finally:
         if session is None:
             browser.close()
+
+
+def _consent_form(
+    browser: requests.Session, login_url: str, character: str | int | None
+) -> tuple[str, dict[str, str]]:
+    """Open the consent page; (form action URL, form approving ``character``)."""
+    try:
+        page = browser.get(login_url, timeout=_BROWSER_TIMEOUT)
+    except requests.RequestException as exc:
+        raise RuntimeError(
+            f"cannot open the login page {login_url}: {type(exc).__name__}; is the sandbox "
+            "running at that address?"
+        ) from None
+    consent = _ConsentPage()
+    consent.feed(page.text)
+    if page.status_code != 200 or consent.action is None or not consent.choices:
+        reason = " ".join(consent.words) or f"HTTP {page.status_code}"
+        raise ValueError(
+            f"{login_url} is not a sandbox SSO consent page (HTTP {page.status_code}: "
+            f"{reason}); pass the url of a login started against the sandbox"
+        )
+    chosen = _choose(consent.names(), character)
+    form = {**consent.fields, "character_id": str(chosen), "decision": "approve"}
+    return urljoin(page.url, consent.action), form
+
+
+def _submit_consent(browser: requests.Session, target: str, form: dict[str, str]) -> str:
+    """Post the consent form; the absolute URL the SSO redirects the browser to."""
+    try:
+        answer = browser.post(target, data=form, allow_redirects=False, timeout=_BROWSER_TIMEOUT)
+    except requests.RequestException as exc:
+        raise RuntimeError(
+            f"cannot submit the consent form to {target}: {type(exc).__name__}"
+        ) from None
+    location = answer.headers.get("Location")
+    if answer.status_code != 302 or not location:
+        refusal = _ConsentPage()
+        refusal.feed(answer.text)
+        raise RuntimeError(
+            f"the sandbox SSO did not redirect after consent (HTTP {answer.status_code}: "
+            f"{' '.join(refusal.words)})"
+        )
+    return urljoin(target, location)
 
 
 def _deliver(browser: requests.Session, redirect: str) -> None:
