@@ -1,8 +1,9 @@
 """esiframe.sandbox: a local ESI emulator for tests, notebooks and offline work.
 
 A real HTTP server on 127.0.0.1 built from the bundled OpenAPI spec, answering every GET
-operation with deterministic synthetic data and behaving like ESI (pagination, caching headers,
-localization, error limit, rate-limit groups, hidden limits, auth) with injectable faults::
+operation and every read-only POST with deterministic synthetic data and behaving like ESI
+(pagination, caching headers, localization, error limit, rate-limit groups, hidden limits,
+auth) with injectable faults; ``Sandbox.answer`` gives the same answers in process::
 
     from esiframe.sandbox import Faults, Sandbox
 

@@ -212,3 +212,12 @@ def test_cursor_tokens_expire_after_the_tombstone_ttl(make: Callable[..., Sandbo
     )
     assert status == 400
     assert "x-tombstone-ttl" in json.loads(body)["error"]
+
+
+def test_new_fault_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="hang_rate"):
+        Faults(hang_rate=1.5)
+    with pytest.raises(ValueError, match="pages_after_refresh"):
+        Faults(pages_after_refresh=0)
+    with pytest.raises(ValueError, match="tombstone_ttl"):
+        SandboxLimits(tombstone_ttl=0)
