@@ -168,7 +168,7 @@ class SandboxLimits:
 
 
 def token_cost(status: int) -> int:
-    """Tokens a response of this status spends in a floating-window group (FACTS §5)."""
+    """Tokens a response of this status spends in a floating-window group (docs/esi.md §5)."""
     if status == 429:
         return 0
     if 200 <= status < 300:

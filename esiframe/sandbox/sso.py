@@ -1,6 +1,6 @@
 """The sandbox's EVE SSO: OAuth 2.0 authorization code with PKCE, on the sandbox's own URL.
 
-Like ``login.eveonline.com`` (FACTS.md section 8) it serves the authorization server metadata,
+Like ``login.eveonline.com`` (docs/esi.md §8) it serves the authorization server metadata,
 an authorize page where a test character approves the scopes, a form-encoded token endpoint
 (authorization code + PKCE S256 without a client secret; refresh tokens that rotate on every
 use), RFC 7009 revocation and the JWKS. Access tokens are RS256 JWTs with EVE's claims, signed
