@@ -5,9 +5,11 @@ Everything here is a table or a pure function of an id: which ids exist and what
 which field names hold which kind of id (`int_kind`), the item pool (`TYPE_IDS`) and how much
 data the sandbox pretends ESI holds (`Sizes`).
 
-Ids that name nothing, on purpose, so that tests can send invalid ids: every id from 1 to 99
-except the minerals 34-40 (Tritanium ... Megacyte), e.g. ``INVALID_IDS = (1, 42)``; also 0 and
-negative ids. `PostUniverseNames` answers 404 for a batch holding any of them.
+Ids that name nothing, on purpose, so that tests can send invalid ids: `category_of` (the
+names and affiliation look-ups) knows no entity with an id below 100 other than the minerals
+34-40 (Tritanium ... Megacyte), e.g. ``INVALID_IDS = (1, 42)``, nor 0 or negative ids, so
+`PostUniverseNames` answers 404 for a batch holding any of them. The GET routes stay lenient:
+markets and ``/universe/types/{type_id}`` answer for any type id from 1 to 90000.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ RANGES: dict[str, tuple[int, int]] = {
     "station": (60000000, 64000000),
     "structure": (1_000_000_000_000, 1_099_999_999_999),
     "item": (1_000_000_000_000, 1_099_999_999_999),
-    "type": (100, 90000),  # plus the named types below 100: the minerals 34-40
+    "type": (1, 90000),
     "character": (90000000, 98000000),
     "corporation": (98000000, 99000000),
     "npc_corporation": (1000002, 1000300),
@@ -924,6 +926,9 @@ IDS_KEY = {
 
 
 def category_of(entity_id: int) -> str | None:
+    """The category PostUniverseNames gives an id; None for an id that names nothing."""
+    if entity_id < 34 or 41 <= entity_id < 100:  # nameless on purpose: see the module doc
+        return None
     for category, kind in (
         ("inventory_type", "type"),
         ("faction", "faction"),
@@ -961,8 +966,6 @@ def id_exists(kind: str | None, value: int) -> bool:
         return 98000000 <= value <= 99000000 or 1000002 <= value <= 1000300
     if kind == "location":
         return id_exists("station", value) or id_exists("structure", value)
-    if kind == "type" and value < 100:
-        return ("type", value) in KNOWN
     lo, hi = RANGES.get(kind, (1, INT64_MAX))
     return lo <= value <= hi
 
