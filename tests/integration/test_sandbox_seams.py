@@ -73,7 +73,7 @@ def test_answer_in_process_matches_the_wire(
 
 def test_answer_applies_faults_and_limits(make: Callable[..., Sandbox]) -> None:
     sandbox = make(limits=SandboxLimits(error_limit=2, clock=FakeClock()))
-    url = sandbox.url + "/universe/types/1"  # an id the universe does not have
+    url = sandbox.url + "/universe/types/999999999"  # no such type: 404
     statuses = [sandbox.answer("GET", url, HEADERS, None)[0] for _ in range(3)]
     assert statuses == [404, 404, 420]
     sandbox.faults.drop_rate = 1.0
@@ -92,7 +92,7 @@ def test_statuses_count_answers_of_every_client_process(make: Callable[..., Sand
     script = (
         "import sys, requests\n"
         "for _ in range(6):\n"
-        "    requests.get(sys.argv[1] + '/universe/types/1', headers={"
+        "    requests.get(sys.argv[1] + '/universe/types/999999999', headers={"
         f"'X-Compatibility-Date': '{DATE}'}}, timeout=10)\n"
     )
     workers = [subprocess.Popen([sys.executable, "-c", script, sandbox.url]) for _ in range(2)]
