@@ -71,11 +71,7 @@ class Dataset:
     ) -> None:
         reader = spec if isinstance(spec, Spec) else Spec(spec)
         self._spec = Schemas(reader)
-        self._routes = {
-            op_id: route
-            for op_id, route in build_routes(reader).items()
-            if route.method == "GET" or op_id in READ_ONLY_POSTS
-        }
+        self.routes = build_routes(reader)  # every operation; the server routes by these too
         self.seed = seed
         self.sizes = sizes if sizes is not None else Sizes()
         self.today = today if today is not None else dt.datetime.now(dt.UTC).date()
@@ -266,7 +262,10 @@ class Dataset:
 
     def _op(self, operation_id: str) -> Route:
         try:
-            return self._routes[operation_id]
+            route = self.routes[operation_id]
+            if not route.served:
+                raise KeyError(operation_id)
+            return route
         except KeyError:
             raise KeyError(
                 f"unknown operation {operation_id!r}: the sandbox serves the spec's GET "

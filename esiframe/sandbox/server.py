@@ -87,7 +87,6 @@ from esiframe.sandbox.routes import (
     READ_ONLY_POSTS,
     Route,
     Router,
-    build_routes,
     published_dates,
 )
 from esiframe.sandbox.sso import SandboxSSO
@@ -168,7 +167,7 @@ class Sandbox:
         self.dates = published_dates(reader)
         language = reader.resolve({"$ref": "#/components/parameters/AcceptLanguage"})
         self.languages: tuple[str, ...] = tuple(language.get("schema", {}).get("enum", _LANGUAGES))
-        self._by_id = build_routes(reader)
+        self._by_id = self.dataset.routes
         self._routes = Router()
         for route in self._by_id.values():
             self._routes.add(route.segments, route.method, route)
