@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote
 
+from esiframe.readonly import READ_ONLY_POSTS as _READ_ONLY
 from esiframe.spec import Spec, compatibility_dates
 
 __all__ = [
@@ -26,20 +27,9 @@ __all__ = [
     "published_dates",
 ]
 
-READ_ONLY_POSTS = frozenset(
-    {
-        "PostUniverseNames",
-        "PostUniverseIds",
-        "PostCharactersAffiliation",
-        "PostRoute",
-        "PostCharactersCharacterIdAssetsNames",
-        "PostCharactersCharacterIdAssetsLocations",
-        "PostCorporationsCorporationIdAssetsNames",
-        "PostCorporationsCorporationIdAssetsLocations",
-        "PostCharactersCharacterIdCspa",
-    }
-)
-"""The POST operations that only read data in EVE; the sandbox answers these."""
+READ_ONLY_POSTS = frozenset(_READ_ONLY)
+"""The POST operations that only read data in EVE (decided in esiframe.readonly); the sandbox
+answers these."""
 
 PAGING_PARAMS = frozenset({"page", "before", "after", "limit", "from_id"})
 Style = Literal["x-pages", "cursor", "from_id", "plain"]
