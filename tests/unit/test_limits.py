@@ -374,7 +374,7 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     start = clock.now
-    for _ in range(9):  # 9 x 2 tokens = 20 - margin 2
+    for _ in range(7):  # 7 x 2 tokens: an 8th request may cost 5 (a 4xx), past 20 - margin 2
         assert limiter.acquire(route, OWNER) is None
         limiter.record(route, OWNER, 200, {})
         clock.advance(1.0)
@@ -383,9 +383,9 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     assert wait.seconds == pytest.approx(start + 60.0 + return_margin(60.0) - clock.now)
     assert (
         wait.reason
-        == f"ESI rate-limit group char-wallet: 2 of 20 tokens left; waiting {wait.seconds:.1f} s"
+        == f"ESI rate-limit group char-wallet: 6 of 20 tokens left; waiting {wait.seconds:.1f} s"
     )
-    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 2
+    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 6
     clock.advance(wait.seconds - 0.01)
     assert limiter.acquire(route, OWNER) is not None
     clock.advance(0.01)
@@ -409,7 +409,7 @@ def test_cheap_answers_leave_room_for_more_requests(clock: FakeClock) -> None:
     while limiter.acquire(route, OWNER) is None:
         limiter.record(route, OWNER, 304, {})
         sent += 1
-    assert sent == 17  # 17 x 1 token; an 18th reservation of 2 would pass 20 - 2
+    assert sent == 14  # 14 x 1 token; a 15th reservation of 5 (a 4xx's cost) would pass 20 - 2
 
 
 def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock) -> None:
@@ -419,16 +419,16 @@ def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock)
     wait = limiter.acquire(route, OWNER)  # the spec's 20 tokens may not be what is left
     assert wait is not None and wait.kind == "learning" and wait.seconds < 1
     limiter.record(
-        route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "4"}
+        route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "7"}
     )
-    assert limiter.acquire(route, OWNER) is None  # 4 left: one more request of 2 (margin 2)
+    assert limiter.acquire(route, OWNER) is None  # 7 left: one more request of up to 5 (margin 2)
     assert limiter.acquire(route, OWNER).kind == "rate-limit"
 
 
 def test_release_gives_back_the_reservation(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20)
-    assert fill(limiter, route) == 9
+    assert fill(limiter, route) == 4  # 2 spent, then 3 reservations of 5 within 20 - margin 2
     limiter.release(route, OWNER)
     assert limiter.acquire(route, OWNER) is None
     assert limiter.acquire(route, OWNER) is not None
@@ -437,21 +437,21 @@ def test_release_gives_back_the_reservation(clock: FakeClock) -> None:
 def test_buckets_are_per_owner(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock)
     route = small_group(max_tokens=20)
-    assert fill(limiter, route, "1:90000001") == 9
-    assert fill(limiter, route, "1:90000002") == 9
+    assert fill(limiter, route, "1:90000001") == 4
+    assert fill(limiter, route, "1:90000002") == 4
 
 
 def test_remaining_lower_than_the_ledger_counts_as_spent(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
-    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "5"}
+    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "8"}
     limiter.record(route, OWNER, 200, headers)
-    assert limiter.snapshot()["groups"][0]["remaining"] == 5
-    assert fill(limiter, route) == 1  # 5 left, 2 kept as margin: one more request of 2
+    assert limiter.snapshot()["groups"][0]["remaining"] == 8
+    assert fill(limiter, route) == 1  # 8 left, 2 kept as margin: one more request of up to 5
     clock.advance(60.0 + return_margin(60.0))
     limiter.release(route, OWNER)
-    assert fill(limiter, route) == 9  # the other program's tokens came back too
+    assert fill(limiter, route) == 4  # the other program's tokens came back too
 
 
 def test_remaining_of_another_group_is_not_believed(clock: FakeClock) -> None:
@@ -467,7 +467,7 @@ def test_x_ratelimit_limit_overrides_the_spec(clock: FakeClock) -> None:
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
     limiter.record(route, OWNER, 200, CaseInsensitiveDict({"x-ratelimit-limit": "10/6s"}))
-    assert fill(limiter, route) == 3  # (10 - 2) / 2 = 4 requests per window, one spent
+    assert fill(limiter, route) == 1  # 10 - margin 2: 2 + 2 spent, no room for 5 more
     clock.advance(6.0 + return_margin(6.0))
     assert limiter.acquire(route, OWNER) is None  # tokens return after 6 s, not 60 s
     group = limiter.snapshot()["groups"][0]
@@ -582,7 +582,7 @@ def run_threads(target: Any, n: int = 16) -> None:
         t.join()
 
 
-@pytest.mark.parametrize(("route", "budget"), [(small_group(max_tokens=100), 49), (ERRORS, 95)])
+@pytest.mark.parametrize(("route", "budget"), [(small_group(max_tokens=100), 20), (ERRORS, 95)])
 def test_threads_never_reserve_more_than_the_budget(
     clock: FakeClock, route: RouteLimit, budget: int
 ) -> None:
