@@ -28,6 +28,7 @@ from requests_cache.backends.sqlite import SQLiteCache
 from requests_cache.cache_keys import create_key
 
 from .errors import ClientError, EsiHTTPError, RateLimitedError, ServerError
+from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 __all__ = [
@@ -137,7 +138,8 @@ class Transport:
         self.timeout = timeout
         self.retries = retries
         self.clock = clock or Clock()
-        self.limiter = Limiter(clock=self.clock.now)
+        ledger = Ledger(cache / LEDGER_FILE) if cache else None  # shared by every process
+        self.limiter = Limiter(clock=clock.now if clock else None, ledger=ledger)
         self._slots = threading.BoundedSemaphore(max_workers)  # requests on the wire at once
         self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
         self._said_lock = threading.Lock()

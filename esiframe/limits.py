@@ -301,13 +301,13 @@ class _Bucket:
         }
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> _Bucket:
-        spent = deque((float(t), int(n)) for t, n in data["spent"])
+    def load(cls, data: Mapping[str, Any], now: float) -> _Bucket:
+        spent = deque((min(float(t), now), int(n)) for t, n in data["spent"])
         return cls(
             spent=spent,
             spent_total=sum(n for _, n in spent),
             heard=bool(data["heard"]),
-            pending=deque((float(t), str(h)) for t, h in data["pending"]),
+            pending=_held(data["pending"], now),
             blocked_until=_infinite(data["blocked_until"]),
         )
 
@@ -335,9 +335,9 @@ class _Starts:
         return {"times": list(self.times), "blocked_until": _finite(self.blocked_until)}
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> _Starts:
+    def load(cls, data: Mapping[str, Any], now: float) -> _Starts:
         return cls(
-            times=deque((float(t), str(h)) for t, h in data["times"]),
+            times=_held(data["times"], now),
             blocked_until=_infinite(data["blocked_until"]),
         )
 
@@ -366,13 +366,13 @@ class _ErrorBudget:
         }
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> _ErrorBudget:
+    def load(cls, data: Mapping[str, Any], now: float) -> _ErrorBudget:
         reset = data["reset_at"]
         return cls(
             remain=int(data["remain"]),
             reset_at=None if reset is None else float(reset),
             guessed=bool(data["guessed"]),
-            in_flight=deque((float(t), str(h)) for t, h in data["in_flight"]),
+            in_flight=_held(data["in_flight"], now),
         )
 
 
@@ -524,21 +524,25 @@ class Limiter:
                 yield now
                 return
             with self._ledger.transaction() as shared:
-                keys = None if route is None else _state_keys(route, owner or "")
-                self._load(shared.read(keys), keys)
                 now = self._clock()
+                keys = None if route is None else _state_keys(route, owner or "")
+                self._load(shared.read(keys), keys, now)
                 self._errors.expire(now)
                 yield now
                 shared.write(self._dump(keys))
 
-    def _load(self, texts: Mapping[str, str], keys: list[str] | None) -> None:
-        """Take the stored state of ``keys`` (of everything stored for ``None``)."""
+    def _load(self, texts: Mapping[str, str], keys: list[str] | None, now: float) -> None:
+        """Take the stored state of ``keys`` (of everything stored for ``None``).
+
+        Times later than ``now`` (the wall clock was set back) count as ``now``, so a clock
+        change never holds back a limit for longer than its window.
+        """
         for key in texts.keys() if keys is None else keys:
             text = texts.get(key)
             data = None if text is None else json.loads(text)
             kind, *names = json.loads(key)
             if kind == "error":
-                self._errors = _ErrorBudget() if data is None else _ErrorBudget.load(data)
+                self._errors = _ErrorBudget() if data is None else _ErrorBudget.load(data, now)
             elif kind == "learned":
                 if data is None:
                     self._learned.pop(names[0], None)
@@ -546,10 +550,10 @@ class Limiter:
                     self._learned[names[0]] = (int(data[0]), float(data[1]))
             elif kind == "bucket":
                 self._buckets[(names[0], names[1])] = (
-                    _Bucket() if data is None else _Bucket.load(data)
+                    _Bucket() if data is None else _Bucket.load(data, now)
                 )
             elif kind == "starts":
-                self._starts[names[0]] = _Starts() if data is None else _Starts.load(data)
+                self._starts[names[0]] = _Starts() if data is None else _Starts.load(data, now)
 
     def _dump(self, keys: list[str] | None) -> dict[str, str]:
         """The state to store: of ``keys``, or of everything this limiter holds."""
@@ -800,6 +804,11 @@ def _pop_mine(entries: deque[tuple[float, Holder]], holder: Holder) -> bool:
             del entries[index]
             return True
     return False
+
+
+def _held(entries: list[list[Any]], now: float) -> deque[tuple[float, Holder]]:
+    """Stored ``[time, holder]`` pairs, none later than ``now``."""
+    return deque((min(float(t), now), str(h)) for t, h in entries)
 
 
 def _finite(value: float) -> float | None:
