@@ -899,7 +899,7 @@ class FakeBucket:
     later; a request that does not fit gets 429 and no charge.
     """
 
-    COST: ClassVar[dict[int, int]] = {200: 2, 304: 1}
+    COST: ClassVar[dict[int, int]] = {200: 2, 304: 1, 404: 5}
 
     def __init__(self, group: str, max_tokens: int, window: float) -> None:
         self.group, self.max_tokens, self.window = group, max_tokens, window
@@ -927,16 +927,31 @@ class FakeBucket:
         }
 
 
-def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tuple[float, int]:
-    """Demand at 3x the allowed rate for ``hours``: (share of the allowed tokens used, 429s)."""
+def simulate(
+    max_tokens: int,
+    workers: int,
+    seed: int,
+    hours: float = 1.0,
+    processes: int = 1,
+    errors: float = 0.0,
+) -> tuple[float, int]:
+    """Demand at 3x the allowed rate for ``hours``: (share of the allowed tokens used, 429s).
+
+    The workers are spread over ``processes`` limiters sharing one ledger; a share ``errors``
+    of the requests is answered 404 (5 tokens), the rest 200 or 304 (3 to 1).
+    """
     rng = random.Random(seed)
     window, end = 900.0, 3600.0 * hours
     server = FakeBucket("status", max_tokens, window)
     route = RouteLimit(group="status", max_tokens=max_tokens, window=window)
     clock = FakeClock(0.0)
-    limiter = Limiter(clock=clock)
-    statuses = [200 if rng.random() < 0.75 else 304 for _ in range(100_000)]
-    mean_cost = 1.75
+    ledger = MemoryLedger() if processes > 1 else None
+    limiters = [Limiter(clock=clock, ledger=ledger) for _ in range(processes)]
+    statuses = [
+        404 if rng.random() < errors else 200 if rng.random() < 0.75 else 304
+        for _ in range(100_000)
+    ]
+    mean_cost = 5 * errors + 1.75 * (1 - errors)
     interval = window / (3 * max_tokens / mean_cost)  # arrivals at 3x the token rate
     arrivals = [i * interval for i in range(int(end / interval))]
     queue_at = 0
@@ -967,7 +982,7 @@ def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tu
                     continue
                 held[w] = statuses[queue_at]
                 queue_at += 1
-            wait = limiter.acquire(route, "1.2.3.4")
+            wait = limiters[w % processes].acquire(route, "1.2.3.4")
             if wait is not None:
                 schedule(t + wait.seconds, "wake", w)
             else:
@@ -982,7 +997,7 @@ def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tu
         else:
             answer, headers = payload
             too_many += answer == 429
-            retry = limiter.record(route, "1.2.3.4", answer, headers)
+            retry = limiters[w % processes].record(route, "1.2.3.4", answer, headers)
             if retry is None:
                 held[w] = None
                 schedule(t, "wake", w)
@@ -1000,5 +1015,12 @@ def test_an_hour_of_triple_demand_uses_the_limit_without_a_single_429(
     max_tokens: int, workers: int, seed: int
 ) -> None:
     share, too_many = simulate(max_tokens, workers, seed)
+    assert too_many == 0
+    assert 0.9 <= share <= 1.0
+
+
+@pytest.mark.parametrize(("processes", "errors"), [(1, 0.5), (3, 0.0), (3, 0.3)])
+def test_processes_and_4xx_answers_never_get_a_429(processes: int, errors: float) -> None:
+    share, too_many = simulate(150, 12, seed=processes, processes=processes, errors=errors)
     assert too_many == 0
     assert 0.9 <= share <= 1.0
