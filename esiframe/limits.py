@@ -346,7 +346,7 @@ class _Starts:
 class _ErrorBudget:
     """The error-limit window as the answers told it, and the requests in flight under it."""
 
-    remain: int = ERROR_LIMIT
+    remain: int = field(default_factory=lambda: ERROR_LIMIT)
     reset_at: float | None = None
     guessed: bool = False  # reset_at was assumed, not said by ESI
     in_flight: deque[tuple[float, Holder]] = field(default_factory=deque)
