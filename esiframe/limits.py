@@ -379,8 +379,9 @@ class _ErrorBudget:
 class Limiter:
     """Every limit of one client, shared by its threads, and by other processes via ``ledger``.
 
-    ``error_margin`` errors of the error budget and ``token_margin`` tokens of each bucket
-    are left unused, as room for answers still in flight and for clock differences.
+    ``error_margin`` errors of the error budget are left unused, as room for answers still in
+    flight and for clock differences. In a bucket, a request reserves what a 4xx would cost and
+    is sent only if that fits in the bucket and a 2xx would leave ``token_margin`` tokens.
 
     With a ``ledger`` (a :class:`SharedState`, e.g. ``esiframe.ledger.Ledger`` in the cache
     directory) every call reads the state of its limits from it and writes it back in one
@@ -687,8 +688,12 @@ class Limiter:
                 f"ESI rate-limit group {group}: waiting for a first answer to learn what is left"
             )
             return Wait(FIRST_ANSWER_POLL, "learning", reason, state)
-        capacity = max(max_tokens - self._token_margin, _RESERVATION)
-        excess = used + _RESERVATION - capacity
+        # A request fits if a 2xx keeps the margin free and even a 4xx stays within the bucket.
+        expected = token_cost(200)
+        excess = max(
+            used + expected - max(max_tokens - self._token_margin, expected),
+            used + min(_RESERVATION, max_tokens) - max_tokens,
+        )
         if excess <= 0:
             return None
         freed = 0

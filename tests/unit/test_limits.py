@@ -378,7 +378,7 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     start = clock.now
-    for _ in range(7):  # 7 x 2 tokens: an 8th request may cost 5 (a 4xx), past 20 - margin 2
+    for _ in range(8):  # 8 x 2 tokens: a 9th request may cost 5 (a 4xx), past the 20 tokens
         assert limiter.acquire(route, OWNER) is None
         limiter.record(route, OWNER, 200, {})
         clock.advance(1.0)
@@ -387,9 +387,9 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     assert wait.seconds == pytest.approx(start + 60.0 + return_margin(60.0) - clock.now)
     assert (
         wait.reason
-        == f"ESI rate-limit group char-wallet: 6 of 20 tokens left; waiting {wait.seconds:.1f} s"
+        == f"ESI rate-limit group char-wallet: 4 of 20 tokens left; waiting {wait.seconds:.1f} s"
     )
-    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 6
+    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 4
     clock.advance(wait.seconds - 0.01)
     assert limiter.acquire(route, OWNER) is not None
     clock.advance(0.01)
@@ -413,7 +413,7 @@ def test_cheap_answers_leave_room_for_more_requests(clock: FakeClock) -> None:
     while limiter.acquire(route, OWNER) is None:
         limiter.record(route, OWNER, 304, {})
         sent += 1
-    assert sent == 14  # 14 x 1 token; a 15th reservation of 5 (a 4xx's cost) would pass 20 - 2
+    assert sent == 16  # 16 x 1 token; a 17th could cost 5 (a 4xx), past the 20 tokens
 
 
 def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock) -> None:
@@ -432,7 +432,7 @@ def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock)
 def test_release_gives_back_the_reservation(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20)
-    assert fill(limiter, route) == 4  # 2 spent, then 3 reservations of 5 within 20 - margin 2
+    assert fill(limiter, route) == 4  # 2 spent, then 3 reservations of 5 within the 20 tokens
     limiter.release(route, OWNER)
     assert limiter.acquire(route, OWNER) is None
     assert limiter.acquire(route, OWNER) is not None
@@ -449,10 +449,10 @@ def test_remaining_lower_than_the_ledger_counts_as_spent(clock: FakeClock) -> No
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
-    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "8"}
+    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "6"}
     limiter.record(route, OWNER, 200, headers)
-    assert limiter.snapshot()["groups"][0]["remaining"] == 8
-    assert fill(limiter, route) == 1  # 8 left, 2 kept as margin: one more request of up to 5
+    assert limiter.snapshot()["groups"][0]["remaining"] == 6
+    assert fill(limiter, route) == 1  # 6 left: one more request, which may cost 5
     clock.advance(60.0 + return_margin(60.0))
     limiter.release(route, OWNER)
     assert fill(limiter, route) == 4  # the other program's tokens came back too
@@ -471,7 +471,7 @@ def test_x_ratelimit_limit_overrides_the_spec(clock: FakeClock) -> None:
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
     limiter.record(route, OWNER, 200, CaseInsensitiveDict({"x-ratelimit-limit": "10/6s"}))
-    assert fill(limiter, route) == 1  # 10 - margin 2: 2 + 2 spent, no room for 5 more
+    assert fill(limiter, route) == 2  # 10 tokens: 2 + 2 spent, then one reservation of 5
     clock.advance(6.0 + return_margin(6.0))
     assert limiter.acquire(route, OWNER) is None  # tokens return after 6 s, not 60 s
     group = limiter.snapshot()["groups"][0]
@@ -716,7 +716,7 @@ def test_a_420_seen_by_one_process_holds_back_every_process(clock: FakeClock) ->
 def test_processes_spend_from_one_bucket_per_group_and_owner(clock: FakeClock) -> None:
     a, b = processes(clock, token_margin=2)
     route = small_group(max_tokens=20)
-    hear(a, route)  # 2 spent; 18 - 2 leaves room for 3 reservations of 5 in all
+    hear(a, route)  # 2 spent: room for 3 reservations of 5 in all within the 20 tokens
     assert [a.acquire(route, OWNER), b.acquire(route, OWNER), a.acquire(route, OWNER)] == [None] * 3
     wait = b.acquire(route, OWNER)
     assert wait is not None and wait.kind == "rate-limit" and wait.state["in_flight"] == 3
