@@ -2,19 +2,25 @@
 
 ESI enforces three kinds of limit and bans clients that ignore them:
 
-* the **error limit** (FACTS §4): at most 100 non-2xx/3xx answers per fixed window on routes
-  without a rate-limit group, reported in ``X-ESI-Error-Limit-Remain/Reset``; 420 once spent.
-  It is global to the client, and once spent ESI answers 420 on every route.
-* **floating-window groups** (FACTS §5): a token bucket per (group, owner); each answer costs
-  tokens by status (2xx 2, 3xx 1, 4xx 5, 429 and 5xx 0) that come back one window after they
-  were spent; ``X-Ratelimit-*`` headers, 429 with ``Retry-After`` when the bucket is empty.
-* **hidden limits** (FACTS §5.1): market history and corporation history allow a number of
-  request starts per minute that the spec does not mention.
+* the **error limit** (docs/esi.md §4): at most 100 non-2xx/3xx answers per fixed window on
+  routes without a rate-limit group, reported in ``X-ESI-Error-Limit-Remain/Reset``; 420 once
+  spent. It is global to the client, and once spent ESI answers 420 on every route.
+* **floating-window groups** (docs/esi.md §5): a token bucket per (group, owner); each answer
+  costs tokens by status (2xx 2, 3xx 1, 4xx 5, 429 and 5xx 0) that come back one window after
+  they were spent; ``X-Ratelimit-*`` headers, 429 with ``Retry-After`` when the bucket is empty.
+* **hidden limits** (docs/esi.md §5.1): market history and corporation history allow a number
+  of request starts per minute that the spec does not mention.
 
 :class:`Limiter` keeps one ledger per limit and is shared by all threads of a client. It never
 sleeps and never talks HTTP: :meth:`Limiter.acquire` either reserves room for a request or says
 how long to wait, :meth:`Limiter.record` learns from the answer, :meth:`Limiter.release` hands
 back the reservation of a request that got no answer. The caller sleeps (or raises).
+
+A reservation is the worst an answer can cost (one error; 5 tokens), settled to the real cost
+when the answer comes, so requests in flight can never overspend a budget together. ESI counts
+per IP or character, not per process: given a :class:`SharedState` (``esiframe.ledger``), the
+state lives there and every process on the machine decides on the same numbers. Each process's
+reservations carry its holder id, so an answer settles only its own; a dead process's expire.
 """
 
 from __future__ import annotations
@@ -124,7 +130,7 @@ def parse_rate_limit(value: str) -> tuple[int, float]:
 
 
 def token_cost(status: int) -> int:
-    """Tokens an answer with this status takes from a rate-limit group (FACTS §5)."""
+    """Tokens an answer with this status takes from a rate-limit group (docs/esi.md §5)."""
     _check_status(status)
     if status < 300:
         return 2
