@@ -25,8 +25,10 @@ reservations carry its holder id, so an answer settles only its own; a dead proc
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import heapq
+import itertools
 import json
 import math
 import random
@@ -34,8 +36,9 @@ import re
 import secrets
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -300,7 +303,7 @@ class _Bucket:
 
     def dump(self) -> dict[str, Any]:
         return {
-            "spent": list(self.spent),
+            "spent": _pack(itertools.chain.from_iterable(self.spent)),
             "heard": self.heard,
             "pending": list(self.pending),
             "blocked_until": _finite(self.blocked_until),
@@ -308,10 +311,11 @@ class _Bucket:
 
     @classmethod
     def load(cls, data: Mapping[str, Any], now: float) -> _Bucket:
-        spent = deque((min(float(t), now), int(n)) for t, n in data["spent"])
+        pairs = _unpack(data["spent"])
+        spent = deque(zip(_clamped(pairs[0::2], now), map(int, pairs[1::2]), strict=True))
         return cls(
             spent=spent,
-            spent_total=sum(n for _, n in spent),
+            spent_total=int(sum(pairs[1::2])),
             heard=bool(data["heard"]),
             pending=_held(data["pending"], now),
             blocked_until=_infinite(data["blocked_until"]),
@@ -338,12 +342,18 @@ class _Starts:
             self.times.append((now, ""))
 
     def dump(self) -> dict[str, Any]:
-        return {"times": list(self.times), "blocked_until": _finite(self.blocked_until)}
+        return {
+            "times": _pack(t for t, _ in self.times),
+            "open": {str(i): h for i, (_, h) in enumerate(self.times) if h},
+            "blocked_until": _finite(self.blocked_until),
+        }
 
     @classmethod
     def load(cls, data: Mapping[str, Any], now: float) -> _Starts:
+        holders: Mapping[str, str] = data["open"]
+        times = _clamped(_unpack(data["times"]), now)
         return cls(
-            times=_held(data["times"], now),
+            times=deque((t, holders.get(str(i), "")) for i, t in enumerate(times)),
             blocked_until=_infinite(data["blocked_until"]),
         )
 
@@ -564,15 +574,30 @@ class Limiter:
 
     def _dump(self, keys: list[str] | None) -> dict[str, str]:
         """The state to store: of ``keys``, or of everything this limiter holds."""
-        state: dict[str, Any] = {_key("error"): self._errors.dump()}
-        for group, limits in self._learned.items():
-            state[_key("learned", group)] = list(limits)
-        for (group, owner), bucket in self._buckets.items():
-            state[_key("bucket", group, owner)] = bucket.dump()
-        for owner, starts in self._starts.items():
-            state[_key("starts", owner)] = starts.dump()
-        wanted = state.keys() if keys is None else [k for k in keys if k in state]
-        return {key: json.dumps(state[key], separators=(",", ":")) for key in wanted}
+        if keys is None:
+            keys = [_key("error")]
+            keys += [_key("learned", group) for group in self._learned]
+            keys += [_key("bucket", group, owner) for group, owner in self._buckets]
+            keys += [_key("starts", owner) for owner in self._starts]
+        texts = {}
+        for key in keys:
+            data = self._dump_one(key)
+            if data is not None:
+                texts[key] = json.dumps(data, separators=(",", ":"))
+        return texts
+
+    def _dump_one(self, key: str) -> Any:
+        kind, *names = json.loads(key)
+        if kind == "error":
+            return self._errors.dump()
+        if kind == "learned":
+            limits = self._learned.get(names[0])
+            return None if limits is None else list(limits)
+        if kind == "bucket":
+            bucket = self._buckets.get((names[0], names[1]))
+            return None if bucket is None else bucket.dump()
+        starts = self._starts.get(names[0])
+        return None if starts is None else starts.dump()
 
     # -- error limit ------------------------------------------------------------------------
 
@@ -820,6 +845,27 @@ def _pop_mine(entries: deque[tuple[float, Holder]], holder: Holder) -> bool:
 def _held(entries: list[list[Any]], now: float) -> deque[tuple[float, Holder]]:
     """Stored ``[time, holder]`` pairs, none later than ``now``."""
     return deque((min(float(t), now), str(h)) for t, h in entries)
+
+
+def _pack(values: Iterable[float]) -> str:
+    """Floats as base64 of their doubles: long lists of times load in microseconds.
+
+    The ledger is local to one machine, so the machine's byte order is everyone's.
+    """
+    return base64.b64encode(array("d", values).tobytes()).decode("ascii")
+
+
+def _unpack(text: str) -> array[float]:
+    values = array("d")
+    values.frombytes(base64.b64decode(text))
+    return values
+
+
+def _clamped(times: array[float], now: float) -> Iterable[float]:
+    """Times sorted oldest first, none later than ``now``."""
+    if times and times[-1] > now:
+        return (min(t, now) for t in times)
+    return times
 
 
 def _finite(value: float) -> float | None:
