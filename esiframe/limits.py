@@ -71,6 +71,8 @@ DEFAULT_RETRY_AFTER = 5.0
 HIDDEN_WINDOW = 60.0
 #: How often a request polls while a group's first answer is awaited.
 FIRST_ANSWER_POLL = 0.05
+#: A first request unanswered this long is taken as lost (its process died): another goes.
+FIRST_ANSWER_WAIT = 60.0
 #: Spent tokens and hidden-limit starts count as returned a little after ESI would return
 #: them (1% of the window, at most this many seconds), so that a request sent right at a
 #: window's edge never lands a moment too early.
@@ -286,6 +288,8 @@ class _Bucket:
         lost = min(window, STALE_AFTER)
         while self.pending and self.pending[0][0] + lost <= now:
             self.pending.popleft()
+        if not self.spent and not self.pending:
+            self.heard = False  # a window idle: what ESI said is stale; one request goes first
 
     def used(self) -> int:
         return self.spent_total + _RESERVATION * len(self.pending)
@@ -712,7 +716,7 @@ class Limiter:
                 "more as Retry-After asked"
             )
             return Wait(seconds, "rate-limit", reason, state | {"wait": seconds})
-        if not bucket.heard and bucket.pending:
+        if not bucket.heard and any(now - t < FIRST_ANSWER_WAIT for t, _ in bucket.pending):
             # Until ESI has answered once, the spec's max_tokens is a guess: the bucket may be
             # smaller, or partly spent by another program. One request goes first.
             reason = (

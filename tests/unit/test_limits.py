@@ -25,6 +25,7 @@ from requests.structures import CaseInsensitiveDict
 from esiframe.errors import EsiError
 from esiframe.ledger import LEDGER_FILE, Ledger, LedgerError
 from esiframe.limits import (
+    FIRST_ANSWER_WAIT,
     STALE_AFTER,
     Limiter,
     RouteLimit,
@@ -732,6 +733,29 @@ def test_one_process_learns_a_group_while_the_others_wait(clock: FakeClock) -> N
     a.record(route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "9"})
     assert b.acquire(route, OWNER) is None  # 9 left: one request of up to 5 (margin 2)
     assert b.acquire(route, OWNER) is not None
+
+
+def test_a_first_request_lost_with_its_process_lets_another_go(clock: FakeClock) -> None:
+    dead, alive = processes(clock)
+    route = small_group(max_tokens=20)
+    assert dead.acquire(route, OWNER) is None  # and the process is killed
+    clock.advance(FIRST_ANSWER_WAIT - 1.0)
+    wait = alive.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "learning"
+    clock.advance(1.0)
+    assert alive.acquire(route, OWNER) is None
+
+
+def test_after_an_idle_window_one_request_learns_again(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = small_group(max_tokens=20, window=60.0)
+    hear(a, route)
+    assert b.acquire(route, OWNER) is None  # known: no need to learn
+    b.record(route, OWNER, 200, {})
+    clock.advance(60.0 + return_margin(60.0))  # every token back: another program may spend
+    assert b.acquire(route, OWNER) is None
+    wait = a.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "learning"
 
 
 def test_answers_settle_only_their_own_process_reservations(clock: FakeClock) -> None:
