@@ -417,15 +417,16 @@ def write_locked(
     target: pathlib.Path,
     cols: list[str],
     *,
-    replace: Literal["none", "touched", "all"],
+    replace: Literal["none", "touched", "all"] | frozenset[pathlib.Path],
     compression: str,
     common: pa.Schema | None,
 ) -> list[str]:
     """Stage ``table`` as new files of the dataset and commit them in one change (lock held).
 
     ``replace`` says which old data files the change deletes: none (append), those in the
-    partitions the table has rows in, or all. ``common`` (if given) becomes the dataset's
-    ``_common_metadata``. Returns the new files, relative to ``target``.
+    partitions the table has rows in, all, or those in the given folders (plus the touched).
+    ``common`` (if given) becomes the dataset's ``_common_metadata``. Returns the new files,
+    relative to ``target``.
     """
     run_id = uuid.uuid4().hex
     staged: list[pathlib.Path] = []
@@ -456,7 +457,7 @@ def write_locked(
             lambda p: pq.write_metadata(common, p), target / _COMMON_METADATA, run_id
         )
         renames.append((name, _COMMON_METADATA))
-    touched = {p.parent for p in staged}
+    touched = {p.parent for p in staged} | (replace if isinstance(replace, frozenset) else set())
     old = commit.data_files(target) if replace != "none" else []
     deletes = [_rel(p, target) for p in old if replace == "all" or p.parent in touched]
     commit.commit(commit.Change(target, tuple(renames), tuple(deletes)))
