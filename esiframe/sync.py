@@ -252,7 +252,8 @@ def _upsert(
     if not (~matched | changed).any():
         return (~matched, changed), None, frozenset(folders)
     kept = old.filter(pa.array(~_index(old, keys).isin(_index(table, keys))))
-    return (~matched, changed), pa.concat_tables([kept, table]), frozenset(folders)
+    merged = pa.concat_tables([kept, table]).unify_dictionaries()
+    return (~matched, changed), merged, frozenset(folders)
 
 
 def _index(table: pa.Table, keys: list[str]) -> pd.Index:
