@@ -32,7 +32,7 @@ __all__ = [
     "JOURNAL",
     "Change",
     "apply_journal",
-    "commit",
+    "commit_change",
     "data_files",
     "locked",
     "recover",
@@ -124,20 +124,24 @@ def locked(folder: pathlib.Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def commit(change: Change) -> None:
+def commit_change(change: Change) -> None:
     """Make ``change`` durable (journal renamed in), apply it, then drop the journal."""
-    root = change.root
     for staged, _ in change.renames:
-        fsync_path((root / staged).parent)
+        fsync_path((change.root / staged).parent)
+    _write_journal(change)
+    apply_journal(change.root)
+
+
+def _write_journal(change: Change) -> None:
+    """Write the journal whole under a hidden name, then rename it in: the commit point."""
     body = json.dumps({"renames": change.renames, "deletes": change.deletes}).encode()
-    partial = root / f".{JOURNAL}.{uuid.uuid4().hex}{_STAGED_SUFFIX}"
+    partial = change.root / f".{JOURNAL}.{uuid.uuid4().hex}{_STAGED_SUFFIX}"
     with open(partial, "wb") as fh:
         fh.write(body)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(partial, root / JOURNAL)  # the commit point
-    fsync_path(root)
-    apply_journal(root)
+    os.replace(partial, change.root / JOURNAL)
+    fsync_path(change.root)
 
 
 def apply_journal(root: pathlib.Path) -> bool:

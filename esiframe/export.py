@@ -45,7 +45,20 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import commit
+from .commit import (
+    JOURNAL,
+    Change,
+    apply_journal,
+    commit_change,
+    data_files,
+    final_path,
+    fsync_path,
+    locked,
+    recover,
+    recover_file,
+    staged_path,
+    write_staged,
+)
 
 __all__ = ["DATE_COLUMNS_ATTR", "read_parquet", "to_parquet"]
 
@@ -199,9 +212,9 @@ def read_parquet(
     source = pathlib.Path(path).expanduser()
     if not source.exists():
         raise FileNotFoundError(f"no Parquet file or dataset directory at {source}")
-    if (source / commit.JOURNAL).is_file():
+    if (source / JOURNAL).is_file():
         _finish_killed_write(source)
-    dataset, ours = _open(source)
+    dataset, ours = open_dataset(source)
     wanted = _check_columns(columns, dataset.schema)
     expression = _filter_expression(filters)
     table = dataset.to_table(columns=wanted, filter=expression)
@@ -221,8 +234,8 @@ def read_parquet(
 def _finish_killed_write(source: pathlib.Path) -> None:
     """Roll forward a committed change whose writer was killed, so the read sees it whole."""
     try:
-        with commit.locked(source):
-            commit.apply_journal(source)
+        with locked(source):
+            apply_journal(source)
     except PermissionError:
         pass  # a read-only copy: read what is there
 
@@ -353,19 +366,19 @@ def _write_file(
             "For CSV use df.to_csv(path), for JSON df.to_json(path); or name the file "
             "something.parquet"
         )
-    with commit.locked(target.parent):
-        commit.recover_file(target)
+    with locked(target.parent):
+        recover_file(target)
         if existing == "error" and target.exists():
             raise FileExistsError(
                 f"{target} already exists; pass existing='overwrite' to replace it, or "
                 "write a dataset with partition_cols=[...] and existing='append' to add to one"
             )
         run_id = uuid.uuid4().hex
-        staged = commit.write_staged(
+        staged = write_staged(
             lambda p: pq.write_table(table, p, compression=compression), target, run_id
         )
         os.replace(target.with_name(staged), target)
-        commit.fsync_path(target.parent)
+        fsync_path(target.parent)
     return target
 
 
@@ -377,9 +390,9 @@ def _write_dataset(
             f"{target} is a file; a partitioned dataset needs a directory path "
             "(or drop partition_cols to write a single file)"
         )
-    with commit.locked(target):
-        commit.recover(target)
-        has_data = bool(commit.data_files(target)) or (target / _COMMON_METADATA).is_file()
+    with locked(target):
+        recover(target)
+        has_data = bool(data_files(target)) or (target / _COMMON_METADATA).is_file()
         if has_data and existing == "error":
             raise FileExistsError(
                 f"{target} already holds data; pass existing='append' to add files, "
@@ -441,7 +454,7 @@ def write_locked(
             )
             if cols
             else None,
-            basename_template=commit.staged_path(
+            basename_template=staged_path(
                 pathlib.Path(f"part-{run_id}-{{i}}.parquet"), run_id
             ).name,
             existing_data_behavior="overwrite_or_ignore",
@@ -450,19 +463,19 @@ def write_locked(
             file_visitor=lambda written: staged.append(pathlib.Path(written.path)),
         )
     for path in staged:
-        commit.fsync_path(path)
-    renames = [(_rel(p, target), _rel(commit.final_path(p), target)) for p in staged]
+        fsync_path(path)
+    renames = [(_rel(p, target), _rel(final_path(p), target)) for p in staged]
     if common is not None:
-        name = commit.write_staged(
+        name = write_staged(
             lambda p: pq.write_metadata(common, p), target / _COMMON_METADATA, run_id
         )
         renames.append((name, _COMMON_METADATA))
     touched = {p.parent for p in staged} | (replace if isinstance(replace, frozenset) else set())
-    old = commit.data_files(target) if replace != "none" else []
+    old = data_files(target) if replace != "none" else []
     deletes = [_rel(p, target) for p in old if replace == "all" or p.parent in touched]
-    commit.commit(commit.Change(target, tuple(renames), tuple(deletes)))
+    commit_change(Change(target, tuple(renames), tuple(deletes)))
     if deletes:
-        commit.recover(target)  # removes the partition directories the change emptied
+        recover(target)  # removes the partition directories the change emptied
     return [final for _, final in renames if final != _COMMON_METADATA]
 
 
@@ -527,7 +540,7 @@ def _value_type(field: pa.Field) -> pa.Field:
     return field
 
 
-def _open(source: pathlib.Path) -> tuple[ds.Dataset, bool]:
+def open_dataset(source: pathlib.Path) -> tuple[ds.Dataset, bool]:
     """Open a file or a dataset directory; also say whether esiframe wrote the dataset."""
     if source.is_file():
         return ds.dataset(source, format="parquet"), False

@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import commit, export
+from .commit import Change, commit_change, data_files, locked, recover, write_staged
+from .export import conform, open_dataset, prepare, stored_schema, write_locked
 
 __all__ = ["SyncRun", "dataset_runs", "default_key", "sync", "sync_frame"]
 
@@ -117,14 +118,14 @@ def sync_frame(
     differ from the stored row, with ``frame``'s dtypes and a new RangeIndex.
     """
     keys = _check_key(frame, key)
-    prepared = export.prepare(frame, list(partition_cols) if partition_cols else None)
+    prepared = prepare(frame, list(partition_cols) if partition_cols else None)
     target = pathlib.Path(path).expanduser()
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} is a file; sync writes a dataset directory")
-    with commit.locked(target):
-        commit.recover(target)
-        stored = export.stored_schema(target)
-        if stored is None and commit.data_files(target):
+    with locked(target):
+        recover(target)
+        stored = stored_schema(target)
+        if stored is None and data_files(target):
             raise ValueError(
                 f"{target} holds Parquet files esiframe did not write; sync into a new path"
             )
@@ -132,7 +133,7 @@ def sync_frame(
             record = run.record(len(frame), 0)
             _write(prepared.table, target, prepared.cols, frozenset(), record, None, compression)
             return _rows(frame, np.ones(len(frame), dtype=bool))
-        table = export.conform(prepared.table, stored, prepared.cols)
+        table = conform(prepared.table, stored, prepared.cols)
         fresh, merged, folders = _upsert(table, target, keys, prepared.cols)
         added, changed = int(fresh[0].sum()), int(fresh[1].sum())
         record = run.record(added, changed)
@@ -236,7 +237,7 @@ def _upsert(
     Returns the masks (over the frame's rows) of new keys and of changed rows, the merged
     rows of the affected partition folders (None: nothing to write) and those folders.
     """
-    dataset, _ = export._open(target)
+    dataset, _ = open_dataset(target)
     folders = _folders(dataset, table, target, cols)
     if dataset.files:
         # Rows may move partition (an order whose day changed): their old folder changes too.
@@ -330,14 +331,12 @@ def _write(
     runs = [*_log(base), record]
     common = base.with_metadata({**(base.metadata or {}), _RUNS_KEY: json.dumps(runs).encode()})
     if table is not None:
-        export.write_locked(
-            table, target, cols, replace=folders, compression=compression, common=common
-        )
+        write_locked(table, target, cols, replace=folders, compression=compression, common=common)
         return
-    staged = commit.write_staged(
+    staged = write_staged(
         lambda p: pq.write_metadata(common, p), target / _COMMON_METADATA, uuid.uuid4().hex
     )
-    commit.commit(commit.Change(target, ((staged, _COMMON_METADATA),), ()))
+    commit_change(Change(target, ((staged, _COMMON_METADATA),), ()))
 
 
 def _log(schema: pa.Schema) -> list[dict[str, Any]]:

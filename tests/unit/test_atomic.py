@@ -66,7 +66,7 @@ def test_killed_before_the_journal_keeps_the_old_data_and_the_next_write_cleans_
 ) -> None:
     path = tmp_path / "data"
     to_parquet(version(1), path, partition_cols=["region"])
-    monkeypatch.setattr(commit, "commit", kill_on_call(1, commit.commit))
+    monkeypatch.setattr(commit, "_write_journal", kill_on_call(1, commit._write_journal))
 
     with pytest.raises(Killed):
         to_parquet(version(2), path, partition_cols=["region"], existing="replace_partitions")
