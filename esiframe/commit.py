@@ -33,6 +33,7 @@ __all__ = [
     "Change",
     "apply_journal",
     "commit_change",
+    "commit_lock",
     "data_files",
     "locked",
     "recover",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 JOURNAL = "_esiframe_journal.json"
+COMMIT_LOCK = ".esiframe-commit.lock"
 _STAGED_SUFFIX = ".tmp"
 
 
@@ -124,12 +126,41 @@ def locked(folder: pathlib.Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+@contextlib.contextmanager
+def commit_lock(root: pathlib.Path, *, shared: bool) -> Iterator[None]:
+    """Readers (shared) never overlap a commit (exclusive): they see the dataset old or new.
+
+    Held only while a journal is written and applied, not while new files are staged, so a
+    long write does not block readers. A dataset without the lock file (not written by
+    esiframe, or read-only) is read without it.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = root / COMMIT_LOCK
+    try:
+        fd = os.open(path, os.O_RDONLY) if shared else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if not shared:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def commit_change(change: Change) -> None:
     """Make ``change`` durable (journal renamed in), apply it, then drop the journal."""
     for staged, _ in change.renames:
         fsync_path((change.root / staged).parent)
-    _write_journal(change)
-    apply_journal(change.root)
+    with commit_lock(change.root, shared=False):
+        _write_journal(change)
+        apply_journal(change.root)
 
 
 def _write_journal(change: Change) -> None:
@@ -183,7 +214,10 @@ def recover(root: pathlib.Path) -> bool:
 
     Call with the lock held. Returns whether a journal was found.
     """
-    found = apply_journal(root)
+    found = False
+    if (root / JOURNAL).is_file():
+        with commit_lock(root, shared=False):
+            found = apply_journal(root)
     if not root.is_dir():
         return found
     for folder, _dirs, files in os.walk(root, topdown=False):

@@ -50,6 +50,7 @@ from .commit import (
     Change,
     apply_journal,
     commit_change,
+    commit_lock,
     data_files,
     final_path,
     fsync_path,
@@ -212,13 +213,7 @@ def read_parquet(
     source = pathlib.Path(path).expanduser()
     if not source.exists():
         raise FileNotFoundError(f"no Parquet file or dataset directory at {source}")
-    if (source / JOURNAL).is_file():
-        _finish_killed_write(source)
-    dataset, ours = open_dataset(source)
-    wanted = _check_columns(columns, dataset.schema)
-    expression = _filter_expression(filters)
-    table = dataset.to_table(columns=wanted, filter=expression)
-    runs = _runs(dataset, expression)
+    table, runs, ours = _read_whole(source, columns, _filter_expression(filters))
     if dtype_backend == "pyarrow":
         out: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
     else:
@@ -231,10 +226,31 @@ def read_parquet(
     return out
 
 
+def _read_whole(
+    source: pathlib.Path, columns: Sequence[str] | None, expression: ds.Expression | None
+) -> tuple[pa.Table, list[dict[str, Any]], bool]:
+    """Read the data as one commit left it (never half of a change; module docstring)."""
+    if source.is_file():
+        dataset, ours = open_dataset(source)
+        table = dataset.to_table(columns=_check_columns(columns, dataset.schema), filter=expression)
+        return table, _runs(dataset, expression), ours
+    for _ in range(3):
+        if (source / JOURNAL).is_file():
+            _finish_killed_write(source)
+        with commit_lock(source, shared=True):
+            if (source / JOURNAL).is_file():
+                continue  # a writer was killed between our check and our lock: finish it first
+            dataset, ours = open_dataset(source)
+            wanted = _check_columns(columns, dataset.schema)
+            table = dataset.to_table(columns=wanted, filter=expression)
+            return table, _runs(dataset, expression), ours
+    raise RuntimeError(f"{source} keeps showing an unfinished write; is it being rewritten?")
+
+
 def _finish_killed_write(source: pathlib.Path) -> None:
     """Roll forward a committed change whose writer was killed, so the read sees it whole."""
     try:
-        with locked(source):
+        with locked(source), commit_lock(source, shared=False):
             apply_journal(source)
     except PermissionError:
         pass  # a read-only copy: read what is there

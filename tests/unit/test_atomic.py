@@ -159,3 +159,29 @@ def test_concurrent_appends_take_turns_and_lose_nothing(tmp_path: pathlib.Path) 
     expected = rows(pd.concat([version(v) for v in range(17)]))
     assert rows(read_parquet(path)) == expected
     assert duck(path) == expected
+
+
+def test_readers_during_writes_see_one_whole_version(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "data"
+    same_keys = [version(1).assign(v=v, key=range(6)) for v in range(40)]
+    to_parquet(same_keys[0], path, partition_cols=["region"])
+    errors: list[BaseException] = []
+
+    def rewrite() -> None:
+        try:
+            for frame in same_keys[1:]:
+                to_parquet(frame, path, partition_cols=["region"], existing="replace_partitions")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    seen = []
+    while writer.is_alive():
+        seen.append(rows(read_parquet(path)))
+    writer.join()
+
+    assert errors == []
+    allowed = [rows(frame) for frame in same_keys]
+    assert [s for s in seen if s not in allowed] == []
+    assert seen and rows(read_parquet(path)) == allowed[-1]
