@@ -190,8 +190,9 @@ def apply_journal(root: pathlib.Path) -> bool:
         folders.setdefault((root / final).parent, ([], []))[0].append((staged, final))
     for old in record.get("deletes", []):
         folders.setdefault((root / old).parent, ([], []))[1].append(old)
-    for folder, (renames, deletes) in folders.items():
+    for renames, deletes in folders.values():
         _apply_folder(root, renames, deletes)
+    for folder in folders:  # flushed after all switches, to keep the switching window short
         fsync_path(folder)
     journal.unlink(missing_ok=True)
     fsync_path(root)
