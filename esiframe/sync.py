@@ -113,15 +113,18 @@ def sync_frame(
     """Upsert ``frame`` into the Parquet dataset at ``path`` by ``key``; return new/changed rows.
 
     ``path`` is a dataset directory (created on the first run), hive-partitioned by
-    ``partition_cols`` or unpartitioned. Rows of the dataset that ``frame`` does not hold are
-    kept. The returned rows are those of ``frame`` whose key was not stored or whose values
-    differ from the stored row, with ``frame``'s dtypes and a new RangeIndex.
+    ``partition_cols`` or unpartitioned (later runs may leave ``partition_cols`` out). Rows of
+    the dataset that ``frame`` does not hold are kept. The returned rows are those of
+    ``frame`` whose key was not stored or whose values differ from the stored row, with
+    ``frame``'s dtypes and a new RangeIndex.
     """
     keys = _check_key(frame, key)
-    prepared = prepare(frame, list(partition_cols) if partition_cols else None)
     target = pathlib.Path(path).expanduser()
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} is a file; sync writes a dataset directory")
+    if partition_cols is None:  # later runs need not repeat the dataset's partitioning
+        partition_cols = _partitioned_by(target)
+    prepared = prepare(frame, list(partition_cols) if partition_cols else None)
     with locked(target):
         recover(target)
         stored = stored_schema(target)
@@ -208,6 +211,13 @@ def _key_for(
     fields = set(record_schema.get("properties") or {})
     added = [c for c in frame.columns if c in params and c not in fields]
     return [*default_key(record_schema), *added]
+
+
+def _partitioned_by(target: pathlib.Path) -> list[str]:
+    stored = stored_schema(target) if target.is_dir() else None
+    meta = json.loads((stored.metadata or {}).get(b"esiframe", b"{}")) if stored else {}
+    cols = meta.get("partition_cols") if isinstance(meta, dict) else None
+    return [str(c) for c in cols] if isinstance(cols, list) else []
 
 
 def _check_key(frame: pd.DataFrame, key: str | Sequence[str]) -> list[str]:

@@ -112,9 +112,7 @@ def test_composite_keys_and_partitions_rewrite_only_what_changed(tmp_path: pathl
     )
     untouched = files(path / "type_id=35")
 
-    new = sync_frame(
-        history(range(5, 15), [34], bump=0.5), path, key=key, partition_cols=["type_id"], run=run()
-    )
+    new = sync_frame(history(range(5, 15), [34], bump=0.5), path, key=key, run=run())
 
     assert len(new) == 10 and set(new["type_id"]) == {34}
     assert files(path / "type_id=35") == untouched
@@ -133,6 +131,8 @@ def test_a_row_that_moves_partition_is_not_kept_twice(tmp_path: pathlib.Path) ->
     moved["ref_type"] = pd.Categorical(["transfer"], categories=["bounty", "market", "transfer"])
 
     sync_frame(moved, path, key="id", partition_cols=["ref_type"], run=run())
+    with pytest.raises(ValueError, match=r"partitioned by \['ref_type'\], not \['id'\]"):
+        sync_frame(moved, path, key="id", partition_cols=["id"], run=run())
 
     back = stored(path)
     assert back["id"].tolist() == list(range(1, 11))
