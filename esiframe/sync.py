@@ -42,7 +42,8 @@ _REFERENCE_STEMS = frozenset(
         *("receiver", "sender", "owner", "creator", "assignee", "acceptor", "first_party"),
         *("second_party", "tax_receiver", "context", "planet", "moon", "star", "stargate"),
         *("destination", "market_group", "group", "category", "graphic", "icon", "victim"),
-        *("attacker", "ship_type", "weapon_type", "aggressor", "defender", "ally"),
+        *("attacker", "ship_type", "weapon_type", "aggressor", "defender", "ally", "ref"),
+        *("activity", "blueprint", "facility", "installer", "recipient", "from", "to", "base"),
     ]
 )
 
@@ -74,31 +75,35 @@ class SyncRun:
 def default_key(record_schema: Mapping[str, Any]) -> list[str]:
     """The fields that identify a record of this response schema, for upserts.
 
-    ``id`` if the record has one; else its own ``<thing>_id`` (the first required integer
-    ``*_id`` field that does not name another entity: ``order_id``, ``contract_id``, not
-    ``type_id``); else its required ``date`` fields (market history: one row per day).
-    Raises ``ValueError`` when none fits: pass ``key=`` then.
+    ``id`` if the record has one; else the integer ``*_id`` field the spec calls "Unique";
+    else the first integer ``*_id`` field (required ones first) that does not name another
+    entity (``order_id``, ``mail_id``; not ``type_id``, ``issuer_corporation_id``); else its
+    required ``date`` and ``*_id`` fields together (market history: ``date``; the mining
+    ledger: ``date``, ``solar_system_id``, ``type_id``). Raises ``ValueError`` when none fits:
+    pass ``key=`` then.
     """
     props: Mapping[str, Any] = record_schema.get("properties") or {}
     required = set(record_schema.get("required") or [])
     if "id" in props:
         return ["id"]
-    for name, spec in props.items():
-        stem = name.removesuffix("_id")
-        if (
-            name.endswith("_id")
-            and name in required
-            and spec.get("type") == "integer"
-            and stem not in _REFERENCE_STEMS
-        ):
-            return [name]
-    dates = [n for n, s in props.items() if n in required and s.get("format") == "date"]
-    if dates:
-        return dates
+    ids = [n for n, p in props.items() if n.endswith("_id") and p.get("type") == "integer"]
+    unique = [n for n in ids if str(props[n].get("description", "")).startswith("Unique")]
+    own = [n for n in sorted(ids, key=lambda n: n not in required) if not _names_other(n)]
+    if unique or own:
+        return [(unique or own)[0]]
+    dates = [n for n, p in props.items() if n in required and p.get("format") == "date"]
+    if dates or required & set(ids):  # rows of a ledger: one per (date, what, where)
+        return [*dates, *(n for n in ids if n in required)]
     raise ValueError(
         f"cannot choose a key from the record's fields {sorted(props)}; pass key= with the "
         "column(s) that identify a row, e.g. key=['date', 'type_id']"
     )
+
+
+def _names_other(field_name: str) -> bool:
+    """Whether an ``*_id`` field refers to another entity (``blueprint_location_id``)."""
+    stem = field_name.removesuffix("_id")
+    return any(stem == ref or stem.endswith("_" + ref) for ref in _REFERENCE_STEMS)
 
 
 def sync_frame(

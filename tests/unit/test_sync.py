@@ -273,6 +273,22 @@ def test_sync_without_key_or_schema_asks_for_a_key(tmp_path: pathlib.Path) -> No
         ({"item_id": "integer", "type_id": "integer"}, ["item_id", "type_id"], ["item_id"]),
         ({"killmail_id": "integer", "killmail_hash": "string"}, ["killmail_id"], ["killmail_id"]),
         ({"date": "date", "average": "number"}, ["date", "average"], ["date"]),
+        ({"from_id": "integer", "mail_id": "integer"}, [], ["mail_id"]),
+        (
+            {
+                "date": "date",
+                "quantity": "integer",
+                "solar_system_id": "integer",
+                "type_id": "integer",
+            },
+            ["date", "quantity", "solar_system_id", "type_id"],
+            ["date", "solar_system_id", "type_id"],
+        ),
+        (
+            {"activity_id": "integer", "blueprint_location_id": "integer", "job_id": "integer"},
+            ["activity_id", "blueprint_location_id", "job_id"],
+            ["job_id"],
+        ),
     ],
 )
 def test_default_key_is_the_records_own_id(
