@@ -254,9 +254,10 @@ def _upsert(
     """
     dataset, _ = open_dataset(target)
     folders = _folders(dataset, table, target, cols)
-    if dataset.files:
+    others = [f for f in dataset.files if pathlib.Path(f).parent not in folders]
+    if others:
         # Rows may move partition (an order whose day changed): their old folder changes too.
-        found = dataset.to_table(columns=[*keys, "__filename"])
+        found = _subset(dataset, target, others).to_table(columns=[*keys, "__filename"])
         hits = _index(found, keys).isin(_index(table, keys))
         names = pc.unique(found.column("__filename").filter(pa.array(hits))).to_pylist()
         folders |= {pathlib.Path(str(n)).parent for n in names}
@@ -304,14 +305,18 @@ def _read_folders(
 ) -> pa.Table:
     """Every stored row of the given partition folders, with the dataset's schema."""
     files = [f for f in dataset.files if pathlib.Path(f).parent in folders]
-    part = ds.dataset(
+    return _subset(dataset, target, files).to_table()
+
+
+def _subset(dataset: ds.Dataset, target: pathlib.Path, files: list[str]) -> ds.Dataset:
+    """Some of the dataset's files, read with its schema and partitioning."""
+    return ds.dataset(
         files,
         schema=dataset.schema,
         format="parquet",
         partitioning=dataset.partitioning,
         partition_base_dir=str(target),
     )
-    return part.to_table()
 
 
 def _differs(new: pa.Table, old: pa.Table) -> Any:
