@@ -17,6 +17,7 @@ import os
 import pathlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .commit import Change, commit_change, data_files, locked, recover, write_staged
-from .export import conform, open_dataset, prepare, stored_schema, write_locked
+from .export import Prepared, conform, open_dataset, prepare, stored_schema, write_locked
 
 __all__ = ["SyncRun", "dataset_runs", "default_key", "sync", "sync_frame"]
 
@@ -132,21 +133,34 @@ def sync_frame(
     prepared = prepare(frame, list(partition_cols) if partition_cols else None)
     with locked(target):
         recover(target)
-        stored = stored_schema(target)
-        if stored is None and data_files(target):
-            raise ValueError(
-                f"{target} holds Parquet files esiframe did not write; sync into a new path"
-            )
-        if stored is None:
-            record = run.record(len(frame), 0)
-            _write(prepared.table, target, prepared.cols, frozenset(), record, None, compression)
-            return _rows(frame, np.ones(len(frame), dtype=bool))
-        table = conform(prepared.table, stored, prepared.cols)
-        fresh, merged, folders = _upsert(table, target, keys, prepared.cols)
-        added, changed = int(fresh[0].sum()), int(fresh[1].sum())
-        record = run.record(added, changed)
-        _write(merged, target, prepared.cols, folders, record, stored, compression)
-        return _rows(frame, fresh[0] | fresh[1])
+        return _sync_locked(frame, prepared, target, keys, run, compression, None)
+
+
+def _sync_locked(
+    frame: pd.DataFrame,
+    prepared: Prepared,
+    target: pathlib.Path,
+    keys: list[str],
+    run: SyncRun,
+    compression: str,
+    preread: pa.Table | None,
+) -> pd.DataFrame:
+    """:func:`sync_frame` once checked and locked; ``preread`` is the whole stored dataset
+    with a ``__filename`` column if :func:`sync` read it while ``get`` was fetching."""
+    stored = stored_schema(target)
+    if stored is None and data_files(target):
+        raise ValueError(
+            f"{target} holds Parquet files esiframe did not write; sync into a new path"
+        )
+    if stored is None:
+        record = run.record(len(frame), 0)
+        _write(prepared.table, target, prepared.cols, frozenset(), record, None, compression)
+        return _rows(frame, np.ones(len(frame), dtype=bool))
+    table = conform(prepared.table, stored, prepared.cols)
+    fresh, merged, folders = _upsert(table, target, keys, prepared.cols, preread)
+    record = run.record(int(fresh[0].sum()), int(fresh[1].sum()))
+    _write(merged, target, prepared.cols, folders, record, stored, compression)
+    return _rows(frame, fresh[0] | fresh[1])
 
 
 def sync(
@@ -165,22 +179,48 @@ def sync(
     added (fan-out and ``each=`` values such as ``type_id``). A result served entirely from the
     cache whose answer (operation, parameters, ``Last-Modified``, ETag) is already in the
     dataset's log cannot hold anything new: nothing is written and no rows are returned.
+    The stored dataset is read while ``get`` waits on the network, under the dataset's lock.
     Returns the new or changed rows.
     """
-    frame = get(op, **params)
-    esi = frame.attrs.get("esi") if isinstance(frame.attrs.get("esi"), dict) else {}
-    assert isinstance(esi, dict)
-    run = SyncRun(
+    target = pathlib.Path(path).expanduser()
+    if not (target.is_dir() and stored_schema(target) is not None):
+        frame = get(op, **params)
+        run = _run_of(frame, op, params)
+        keys = key if key is not None else _key_for(frame, record_schema, params)
+        return sync_frame(frame, target, key=keys, partition_cols=partition_cols, run=run)
+    with locked(target):
+        recover(target)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(_read_all, target)
+            frame = get(op, **params)
+            preread = pending.result()
+        run = _run_of(frame, op, params)
+        if _from_cache(frame.attrs.get("esi") or {}) and _already_synced(target, run):
+            return _rows(frame, np.zeros(len(frame), dtype=bool))
+        keys = _check_key(frame, key if key is not None else _key_for(frame, record_schema, params))
+        cols = list(partition_cols) if partition_cols is not None else _partitioned_by(target)
+        prepared = prepare(frame, cols or None)
+        return _sync_locked(frame, prepared, target, keys, run, "zstd", preread)
+
+
+def _run_of(frame: pd.DataFrame, op: str, params: Mapping[str, Any]) -> SyncRun:
+    """What ``get``'s metadata says about this run (operation, parameters, validators)."""
+    esi = frame.attrs.get("esi")
+    esi = esi if isinstance(esi, dict) else {}
+    return SyncRun(
         operation=str(esi.get("operation") or op),
         parameters=esi.get("parameters") or params,
         etag=esi.get("etag"),
         last_modified=None if esi.get("last_modified") is None else str(esi["last_modified"]),
     )
-    if _from_cache(esi) and _already_synced(path, run):
-        return _rows(frame, np.zeros(len(frame), dtype=bool))
-    if key is None:
-        key = _key_for(frame, record_schema, params)
-    return sync_frame(frame, path, key=key, partition_cols=partition_cols, run=run)
+
+
+def _read_all(target: pathlib.Path) -> pa.Table | None:
+    """Every stored row with the file it is in (``__filename``), or None for no files."""
+    dataset, _ = open_dataset(target)
+    if not dataset.files:
+        return None
+    return dataset.to_table(columns=[*dataset.schema.names, "__filename"])
 
 
 def _from_cache(esi: Mapping[str, Any]) -> bool:
@@ -245,7 +285,11 @@ def _check_key(frame: pd.DataFrame, key: str | Sequence[str]) -> list[str]:
 
 
 def _upsert(
-    table: pa.Table, target: pathlib.Path, keys: list[str], cols: list[str]
+    table: pa.Table,
+    target: pathlib.Path,
+    keys: list[str],
+    cols: list[str],
+    preread: pa.Table | None,
 ) -> tuple[tuple[Any, Any], pa.Table | None, frozenset[pathlib.Path]]:
     """Merge ``table`` (the frame fitted to the dataset) into the stored rows it touches.
 
@@ -257,11 +301,12 @@ def _upsert(
     others = [f for f in dataset.files if pathlib.Path(f).parent not in folders]
     if others:
         # Rows may move partition (an order whose day changed): their old folder changes too.
-        found = _subset(dataset, target, others).to_table(columns=[*keys, "__filename"])
+        found = _rows_of(dataset, target, others, [*keys, "__filename"], preread)
         hits = _index(found, keys).isin(_index(table, keys))
         names = pc.unique(found.column("__filename").filter(pa.array(hits))).to_pylist()
         folders |= {pathlib.Path(str(n)).parent for n in names}
-    old = _read_folders(dataset, target, folders).cast(table.schema)
+    inside = [f for f in dataset.files if pathlib.Path(f).parent in folders]
+    old = _rows_of(dataset, target, inside, table.schema.names, preread).cast(table.schema)
     position = _index(old, keys).get_indexer(_index(table, keys))
     matched = position >= 0
     changed = np.zeros(len(position), dtype=bool)
@@ -271,6 +316,20 @@ def _upsert(
     kept = old.filter(pa.array(~_index(old, keys).isin(_index(table, keys))))
     merged = pa.concat_tables([kept, table]).unify_dictionaries()
     return (~matched, changed), merged, frozenset(folders)
+
+
+def _rows_of(
+    dataset: ds.Dataset,
+    target: pathlib.Path,
+    files: list[str],
+    columns: list[str],
+    preread: pa.Table | None,
+) -> pa.Table:
+    """The given columns of the rows stored in ``files``: from ``preread`` or from disk."""
+    if preread is None:
+        return _subset(dataset, target, files).to_table(columns=columns)
+    wanted = pc.is_in(preread.column("__filename"), value_set=pa.array(files, pa.string()))
+    return preread.filter(wanted).select(columns)
 
 
 def _index(table: pa.Table, keys: list[str]) -> pd.Index:
@@ -298,14 +357,6 @@ def _folders(
             expression = expression & (pc.field(col) == row[col])
         found.add(target / partitioning.format(expression)[0])
     return found
-
-
-def _read_folders(
-    dataset: ds.Dataset, target: pathlib.Path, folders: set[pathlib.Path]
-) -> pa.Table:
-    """Every stored row of the given partition folders, with the dataset's schema."""
-    files = [f for f in dataset.files if pathlib.Path(f).parent in folders]
-    return _subset(dataset, target, files).to_table()
 
 
 def _subset(dataset: ds.Dataset, target: pathlib.Path, files: list[str]) -> ds.Dataset:

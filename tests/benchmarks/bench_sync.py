@@ -8,9 +8,13 @@ gives), so no request is timed. Printed, median of several runs:
 - sync: ``sync_frame(df, path, key="order_id", ...)`` into a dataset holding yesterday's
   orders (10 % gone today, 10 % changed, 10 % new), the dataset copied fresh for each run
   (so 20 % of the rows come back as new or changed);
-- the ratio sync / plain, and the extra seconds sync adds on top of a plain get + write.
+- the ratio sync / plain, and the extra seconds sync adds on top of a plain get + write;
+- ``sync(get, ...)`` around a stand-in ``get`` that waits ``--get-seconds`` (the network time
+  of a 300-page walk; ``bench_get.py`` measures the real one) and returns today's frame:
+  sync reads the stored dataset during that wait, so its ratio to the bare wait is the
+  storage half of issue 13's target (at most 1.5x a plain get).
 
-    python tests/benchmarks/bench_sync.py [--runs N] [--rows N] [--quick]
+    python tests/benchmarks/bench_sync.py [--runs N] [--rows N] [--get-seconds S] [--quick]
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from esiframe.export import to_parquet
-from esiframe.sync import SyncRun, sync_frame
+from esiframe.sync import SyncRun, sync, sync_frame
 
 LOCATIONS = 40
 
@@ -84,9 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--get-seconds", type=float, default=3.0)
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 1 run (for CI)")
     args = parser.parse_args()
     rows, runs = (20_000, 1) if args.quick else (args.rows, args.runs)
+    wait = 0.2 if args.quick else args.get_seconds
     yesterday, today = days(rows)
     parts = ["location_id"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,6 +116,16 @@ def main() -> None:
             fresh_copy,
             runs,
         )
+
+        def get(op: str, **params: object) -> pd.DataFrame:
+            time.sleep(wait)  # the network; the GIL is free, as in a real walk's waits
+            return today.copy()
+
+        t_around = median_time(
+            lambda: sync(get, "GetMarketsRegionIdOrders", synced, key="order_id", region_id=1),
+            fresh_copy,
+            runs,
+        )
     print(f"{rows:,} orders, {LOCATIONS} partitions, median of {runs} run(s)")
     print(f"  plain to_parquet (overwrite):  {t_plain:.3f} s")
     print(
@@ -117,6 +133,7 @@ def main() -> None:
     )
     print(f"  ratio sync / plain write:      {t_sync / t_plain:.2f}x")
     print(f"  sync's extra over plain write: {t_sync - t_plain:.3f} s (add to a plain get's time)")
+    print(f"  sync() around a {wait:.1f} s get:  {t_around:.3f} s = {t_around / wait:.2f}x the get")
 
 
 if __name__ == "__main__":
