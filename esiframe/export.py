@@ -31,14 +31,18 @@ Rows of a dataset come back grouped by partition, not in the order they were wri
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
+import operator
 import os
 import pathlib
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,7 +61,6 @@ from .commit import (
     locked,
     recover,
     recover_file,
-    staged_path,
     write_staged,
 )
 
@@ -458,28 +461,7 @@ def write_locked(
     relative to ``target``.
     """
     run_id = uuid.uuid4().hex
-    staged: list[pathlib.Path] = []
-    fmt = ds.ParquetFileFormat()
-    if table.num_rows:
-        ds.write_dataset(
-            table.replace_schema_metadata(_without_partition_columns(table.schema.metadata, cols)),
-            target,
-            format=fmt,
-            partitioning=ds.partitioning(
-                pa.schema([table.schema.field(c) for c in cols]), flavor="hive"
-            )
-            if cols
-            else None,
-            basename_template=staged_path(
-                pathlib.Path(f"part-{run_id}-{{i}}.parquet"), run_id
-            ).name,
-            existing_data_behavior="overwrite_or_ignore",
-            file_options=fmt.make_write_options(compression=compression),
-            max_partitions=max(table.group_by(cols).aggregate([]).num_rows if cols else 1, 1),
-            file_visitor=lambda written: staged.append(pathlib.Path(written.path)),
-        )
-    for path in staged:
-        fsync_path(path)
+    staged = _stage_partitions(table, target, cols, run_id, compression)
     renames = [(_rel(p, target), _rel(final_path(p), target)) for p in staged]
     if common is not None:
         name = write_staged(
@@ -493,6 +475,51 @@ def write_locked(
     if deletes:
         recover(target)  # removes the partition directories the change emptied
     return [final for _, final in renames if final != _COMMON_METADATA]
+
+
+def _stage_partitions(
+    table: pa.Table, target: pathlib.Path, cols: list[str], run_id: str, compression: str
+) -> list[pathlib.Path]:
+    """Write one staged file per partition (rows sorted into runs of equal partition values).
+
+    Partition columns live in the folder names (``col=value``, formatted by Arrow's hive
+    partitioning, as DuckDB and Spark expect), not in the files.
+    """
+    if not table.num_rows:
+        return []
+    data = table.replace_schema_metadata(_without_partition_columns(table.schema.metadata, cols))
+    name = pathlib.Path(f"part-{run_id}-0.parquet")
+    if not cols:
+        return [target / write_staged(_parquet_writer(data, compression), target / name, run_id)]
+    plain = pa.table({c: _plain(table.column(c)) for c in cols})
+    order = pc.sort_indices(plain, sort_keys=[(c, "ascending") for c in cols])
+    data, plain = data.take(order).drop_columns(cols), plain.take(order)
+    change = np.zeros(plain.num_rows, dtype=bool)
+    change[0] = True
+    for col in cols:
+        values = plain.column(col)
+        change[1:] |= pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+    starts = [*np.flatnonzero(change).tolist(), plain.num_rows]
+    partitioning = ds.partitioning(plain.schema, flavor="hive")
+    staged = []
+    for start, end in itertools.pairwise(starts):
+        row = plain.slice(start, 1).to_pylist()[0]
+        expression = functools.reduce(operator.and_, [pc.field(c) == row[c] for c in cols])
+        folder = target / partitioning.format(expression)[0]
+        piece = _parquet_writer(data.slice(start, end - start), compression)
+        staged.append(folder / write_staged(piece, folder / name, run_id))
+    return staged
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Category (dictionary) values as their plain values: what a folder name holds."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
+def _parquet_writer(data: pa.Table, compression: str) -> Callable[[pathlib.Path], None]:
+    return lambda path: pq.write_table(data, path, compression=compression)
 
 
 def _rel(path: pathlib.Path, root: pathlib.Path) -> str:
