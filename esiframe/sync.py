@@ -3,10 +3,12 @@
 ESI only shows a window (the wallet journal's last 30 days, today's orders). :func:`sync_frame`
 merges one result into a dataset on disk: rows whose key is new are added, rows whose key is
 known replace the stored row when a value differs, and stored rows the result does not mention
-stay. Only the partitions that change are rewritten, atomically (:mod:`esiframe.commit`); the
-run (time, operation, parameters, rows added and changed) is appended to the dataset's log in
-``_common_metadata``. :func:`sync` wraps it around a ``get`` and skips a run that ESI's cache
-says cannot have changed.
+stay. Only the partitions the result has rows in (and those a row moved out of) are rewritten,
+atomically (:mod:`esiframe.commit`), and none when nothing is new or changed; the run (time,
+operation, parameters, rows added and changed) is appended to the dataset's log in
+``_common_metadata`` (:func:`dataset_runs`). :func:`sync` wraps it around a ``get``, reads the
+stored rows while ``get`` waits on the network, and skips a run that ESI's cache says cannot
+have changed.
 """
 
 from __future__ import annotations
