@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .catalog import Description
 from .client import Client, Settings, configure, default_client, get
 from .errors import (
     AuthError,
@@ -36,11 +37,13 @@ from .export import read_parquet, to_parquet
 from .frames import explode
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from .auth import Login
     from .catalog import Ops
-    from .operations import Operation
 
 __all__ = [
     "AuthError",
@@ -71,6 +74,7 @@ __all__ = [
     "names",
     "ops",
     "read_parquet",
+    "sync",
     "to_parquet",
 ]
 
@@ -80,9 +84,20 @@ def names(ids: Any) -> pd.DataFrame:
     return default_client().names(ids)
 
 
-def describe(operation: str) -> Operation:
-    """An operation's parameters and facts; displays as a table in Jupyter."""
-    return default_client().operation(operation)
+def sync(
+    operation: str,
+    path: str | os.PathLike[str],
+    key: str | Sequence[str] | None = None,
+    partition_cols: Sequence[str] | None = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Upsert an operation's data into a Parquet dataset; see :meth:`Client.sync`."""
+    return default_client().sync(operation, path, key, partition_cols, **params)
+
+
+def describe(operation: str) -> Description:
+    """An operation's parameters and facts: a table in Jupyter, text when printed elsewhere."""
+    return Description(default_client().operation(operation))
 
 
 def login(client_id: str | None = None, scopes: Any = (), **kwargs: Any) -> Login:

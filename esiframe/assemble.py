@@ -173,6 +173,11 @@ def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]
     return rows, item
 
 
+def record_schema(op: Operation) -> Mapping[str, Any]:
+    """The schema of one row of ``op``'s frame (object-shaped), as :func:`_records` reads it."""
+    return _records(op, Walk([], [], None))[1]
+
+
 def _one_field(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": {name: schema}, "required": [name]}
 

@@ -10,6 +10,7 @@ environment variables.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from .assemble import (
     complete,
     metadata,
     partial_error,
+    record_schema,
     served_from_cache,
     valid_until,
 )
@@ -34,7 +36,7 @@ from .assemble import raw as raw_json
 from .catalog import Ops
 from .errors import AuthError, EsiError, EsiframeWarning, ParameterError
 from .fetcher import Budget, FetchContext, run_jobs
-from .frames import DtypeBackend
+from .frames import DATE_COLUMNS_ATTR, DtypeBackend, date_columns
 from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .memo import ResultCache
@@ -44,6 +46,7 @@ from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
 from .settings import ErrorPolicy, Settings
 from .spec import BUNDLED_DATE, Spec, load_spec
+from .sync import sync as sync_dataset
 
 if TYPE_CHECKING:
     from .auth import Auth, Character, Login
@@ -285,6 +288,32 @@ class Client:
             raise partial_error(request.op, jobs, result, is_raw=request.raw)
         return result
 
+    def sync(
+        self,
+        operation: str,
+        path: str | os.PathLike[str],
+        key: str | Sequence[str] | None = None,
+        partition_cols: Sequence[str] | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Fetch ``operation`` and upsert it into the Parquet dataset at ``path``.
+
+        Rows are matched on ``key`` (default: the record's id fields, plus parameters that
+        became columns); rows ESI no longer returns are kept; the write is atomic and logged
+        in the dataset's metadata. Returns the rows that were new or changed. A re-run within
+        ``Expires`` makes no request and changes nothing. ``params`` are as for :meth:`get`.
+        """
+        op = self.spec.operation(operation)
+        return sync_dataset(
+            self.get,
+            op.operation_id,
+            path,
+            key,
+            partition_cols,
+            record_schema=record_schema(op),
+            **params,
+        )
+
     def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
         """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
         if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
@@ -429,6 +458,7 @@ class Client:
             character=who.character_id if who is not None else None,
         )
         result.attrs["esi"] = metadata(op, jobs, request.options, context)
+        result.attrs[DATE_COLUMNS_ATTR] = date_columns(record_schema(op))
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
             if expires is not None:

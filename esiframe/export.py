@@ -63,10 +63,10 @@ from .commit import (
     recover_file,
     write_staged,
 )
+from .frames import DATE_COLUMNS_ATTR
 
 __all__ = ["DATE_COLUMNS_ATTR", "read_parquet", "to_parquet"]
 
-DATE_COLUMNS_ATTR = "esiframe_date_columns"
 """``df.attrs`` key listing the ``datetime64`` columns that hold ESI ``date`` values."""
 
 Existing = Literal["error", "append", "replace_partitions", "overwrite"]

@@ -36,3 +36,20 @@ def test_sync_of_fanned_out_history_and_a_rerun_within_expires(
     assert {p: p.read_bytes() for p in path.rglob("*.parquet")} == stored
     [run] = dataset_runs(path)
     assert run["operation"] == OP and run["rows_added"] == len(first)
+
+
+def test_ef_sync_on_the_client_keeps_esi_dates_as_dates_for_duckdb(
+    esi_sandbox: Sandbox, make_client: Callable[..., Any], tmp_path: pathlib.Path
+) -> None:
+    import duckdb
+
+    client = make_client(esi_sandbox)
+    path = tmp_path / "history"
+    new = client.sync(OP, path, region_id=10000002, type_id=34)
+
+    assert len(new) > 0 and new.attrs["esiframe_date_columns"] == ["date"]
+    rel = duckdb.sql(f"select date from read_parquet('{path}/**/*.parquet') limit 1")
+    assert str(rel.types[0]) == "DATE"
+    again = client.sync(OP, path, region_id=10000002, type_id=34)  # within Expires
+    assert again.empty
+    assert len(read_parquet(path)) == len(new)
