@@ -98,7 +98,11 @@ class Parameter:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` as it is sent, or raise ParameterError (without signature)."""
-        return check_value(self.name, self.schema, value)
+        checked = check_value(self.name, self.schema, value)
+        if self.location == "path" and str(checked) in {".", ".."}:
+            # A dot segment would be folded away by URL normalisation and change the path sent.
+            raise ParameterError(f"{self.name} cannot be {checked!r}: it is part of the URL path")
+        return checked
 
 
 @dataclass(frozen=True)
