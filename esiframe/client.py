@@ -44,7 +44,7 @@ from .operations import Call, Operation
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
-from .settings import ErrorPolicy, Settings
+from .settings import ErrorPolicy, Settings, warn_plain_http
 from .spec import BUNDLED_DATE, Spec, load_spec
 from .sync import sync as sync_dataset
 
@@ -86,6 +86,7 @@ class Client:
             self.settings = Settings.from_env(**overrides)
         else:
             self.settings = settings.updated(**overrides)
+        warn_plain_http(self.settings.base_url, "the ESI URL", "your requests and tokens")
         self.clock = clock
         self.memo = ResultCache()
         self._building = threading.RLock()
