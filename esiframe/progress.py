@@ -61,7 +61,7 @@ class Progress:
     """A request counter whose total grows as page counts become known.
 
     Counts are kept from the start; the bar itself exists only from ``delay`` seconds on
-    (``clock`` says when), so a quick call writes nothing.
+    (default :data:`SHOW_AFTER`; ``clock`` says when), so a quick call writes nothing.
     """
 
     def __init__(
@@ -70,10 +70,11 @@ class Progress:
         *,
         enabled: bool,
         total: int = 0,
-        delay: float = SHOW_AFTER,
+        delay: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         make_bar: BarFactory = tqdm_bar,
     ) -> None:
+        delay = SHOW_AFTER if delay is None else delay
         self._lock = threading.RLock()
         self._description = description
         self._enabled = enabled
