@@ -146,7 +146,7 @@ def _parse_params(
             raise ParameterError(f"expected key=value, got {pair!r}; call it as {op.signature}")
         if name == "body" and op.body_schema is not None:
             item = op.body_schema.get("items", {})
-            body = [_scalar("body", item, t) for t in _items("body", text)]
+            body = (body or []) + [_scalar("body", item, t) for t in _items("body", text)]
         elif name in known:
             _merge(params, name, parse_value(known[name], text))
         elif name in GET_OPTIONS:
@@ -470,9 +470,21 @@ def _quiet_pipe() -> int:
     return BROKEN_PIPE
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; ``key=value`` words may come after options too (``--sandbox type_id=34``)."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "get":
+        args.params.extend(word for word in extra if not word.startswith("-"))
+        extra = [word for word in extra if word.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; a mistake is one line on stderr and exit code 2, never a traceback."""
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         code: int = args.func(args)
         sys.stdout.flush()

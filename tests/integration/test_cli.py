@@ -352,3 +352,38 @@ def test_a_slow_call_shows_its_bar_and_clears_it(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "GetUniverseTypesTypeId" in err and "req" in err
     assert err.endswith("\r") and err.rsplit("\r", 2)[-2].strip() == ""  # the last draw is blank
+
+
+OPTION_VALUES = {
+    "pages": "1",
+    "max_requests": "100",
+    "language": "de",
+    "languages": "en,de",
+    "on_limit": "raise",
+    "errors": "skip",
+    "dtype_backend": "pyarrow",
+    "if_modified_since": "2000-01-01T00:00:00+00:00",
+    "force_refresh": "true",
+    "use_cache": "false",
+    "progress": "false",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTION_VALUES))
+def test_every_get_option_is_accepted_as_key_value(name, capsys):
+    """As the README spells them for Python: ``pages=1`` works as well as ``--pages 1``."""
+    from esiframe.cli import GET_OPTIONS
+
+    assert set(OPTION_VALUES) | {"character"} == set(GET_OPTIONS)  # every option is tried
+    args = ["get", "GetUniverseTypesTypeId", "type_id=34", "--sandbox", "--rows", "1"]
+    assert main([*args, f"{name}={OPTION_VALUES[name]}"]) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "1 rows" in printed
+    if name == "languages":
+        assert "name_de" in printed and "name_en" in printed
+
+
+def test_character_as_key_value_reaches_get(capsys):
+    """character= is passed to get, which says why it does not apply to a public operation."""
+    assert main(["get", "GetStatus", "character=Nobody", "--sandbox"]) == 2
+    assert "public" in capsys.readouterr().err
