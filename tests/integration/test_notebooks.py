@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from esiframe.export import read_parquet
 from esiframe.sandbox import Sandbox
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -112,6 +113,7 @@ def test_every_tutorial_is_here() -> None:
         "03-logging-in.ipynb",
         "04-names-in-many-languages.ipynb",
         "05-good-esi-citizen.ipynb",
+        "06-history-that-grows.ipynb",
     ]
 
 
@@ -145,6 +147,21 @@ def test_notebook_runs_against_the_sandbox(name: str, sandbox: Sandbox, tmp_path
         )
         assert "status 304 - 0 rows" in text
         assert "No request was sent" in text
+    elif name.startswith("06"):
+        check_history_notebook(work / "output" / "history", text)
+
+
+def check_history_notebook(dataset: Path, text: str) -> None:
+    """30 types synced into one folder each; the second sync within Expires sent nothing."""
+    folders = sorted(p.name for p in dataset.iterdir() if p.is_dir())
+    assert len(folders) == 30 and all(f.startswith("type_id=") for f in folders), folders
+    assert "12,000 rows new or changed, 30 types" in text
+    assert "requests: {'cache': 0, 'revalidated': 0, 'fresh': 30," in text
+    assert "0 rows new or changed; responses: {'cache': 30, 'revalidated': 0, 'fresh': 0," in text
+    history = read_parquet(dataset)
+    assert len(history) == 12_000
+    assert not history.duplicated(["date", "type_id"]).any()
+    assert "type_name" in text  # ef.label named the type ids
 
 
 def test_login_notebook_on_a_remote_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
