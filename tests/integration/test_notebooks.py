@@ -2,8 +2,8 @@
 
 Every notebook is executed in a fresh python3 kernel of this interpreter, in a temporary working
 directory, with the ``ESIFRAME_*`` settings of a shared sandbox; any cell error fails the test.
-``python tests/integration/test_notebooks.py`` executes them the same way and saves them with
-their outputs (what the repository commits).
+``python tests/integration/test_notebooks.py [NAME.ipynb ...]`` executes them (default: all) the
+same way and saves them with their outputs (what the repository commits).
 """
 
 from __future__ import annotations
@@ -253,14 +253,17 @@ def test_unused_names_and_progress_bars_are_found() -> None:
     assert not is_progress_bar({"output_type": "stream", "name": "stdout", "text": "50%|x| 1/2"})
 
 
-def save_all() -> None:
-    """Execute every notebook against a fresh sandbox and save it with its outputs.
+def save_all(names: list[str] | None = None) -> None:
+    """Execute the notebooks (``names``, default all) against a fresh sandbox and save them.
 
     Progress is off in the kernels (ESIFRAME_PROGRESS=0) and any bar left is stripped: a saved
     bar shows frozen where the text describes a finished call.
     """
+    unknown = sorted(set(names or []) - set(NAMES))
+    if unknown:
+        raise SystemExit(f"no such notebook: {', '.join(unknown)}; notebooks: {', '.join(NAMES)}")
     with Sandbox() as running, tempfile.TemporaryDirectory() as scratch:
-        for name in NAMES:
+        for name in names or NAMES:
             home = Path(scratch) / name
             (home / "work").mkdir(parents=True)
             notebook = execute(name, home / "work", kernel_env(running.url, home))
@@ -270,4 +273,4 @@ def save_all() -> None:
 
 
 if __name__ == "__main__":
-    save_all()
+    save_all(sys.argv[1:])  # python tests/integration/test_notebooks.py [NAME.ipynb ...]
