@@ -31,6 +31,7 @@ PUBLIC = [
     "names",
     "ops",
     "read_parquet",
+    "sync",
     "to_parquet",
 ]
 
