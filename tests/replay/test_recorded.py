@@ -96,7 +96,7 @@ def _call(client: esiframe.Client, exchange: Mapping[str, Any]) -> pd.DataFrame:
     kwargs: dict[str, Any] = {}
     language = exchange["query"].get("language")
     if language:
-        kwargs["language"] = language.split("-")[0]  # the old ?language=en-us is Accept-Language now
+        kwargs["language"] = language.split("-")[0]  # old ?language=en-us: Accept-Language now
     if op.scope is not None:
         kwargs["token"] = _dummy_token(params.get("character_id"))
     if exchange.get("request_body") is not None:
@@ -129,12 +129,16 @@ def _same(recorded: Any, cell: Any) -> bool:
     if recorded is None:
         return cell is None or (not isinstance(cell, list | dict) and bool(pd.isna(cell)))
     if isinstance(recorded, list):
-        return isinstance(cell, list) and len(cell) == len(recorded) and all(
-            _same(r, c) for r, c in zip(recorded, cell, strict=True)
+        return (
+            isinstance(cell, list)
+            and len(cell) == len(recorded)
+            and all(_same(r, c) for r, c in zip(recorded, cell, strict=True))
         )
     if isinstance(recorded, dict):
-        return isinstance(cell, Mapping) and set(cell) == set(recorded) and all(
-            _same(recorded[k], cell[k]) for k in recorded
+        return (
+            isinstance(cell, Mapping)
+            and set(cell) == set(recorded)
+            and all(_same(recorded[k], cell[k]) for k in recorded)
         )
     if cell is None or (not isinstance(cell, list | dict | Mapping) and pd.isna(cell)):
         return False
