@@ -31,7 +31,7 @@ import pytest
 from replay.server import Playback, bare_etag, base_url, header, load, replay_server
 
 import esiframe
-from esiframe.errors import ClientError, EsiError
+from esiframe.errors import ClientError, EsiError, RateLimitedError, ServerError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,8 +61,14 @@ def _dummy_token(character_id: Any) -> str:
     return f"{part({'alg': 'RS256', 'kid': 'JWT-Signature-Key'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
-def _names(status: int) -> list[str]:
-    return sorted(n for n, e in EXCHANGES.items() if e["status"] == status)
+def _names(first: int, last: int) -> list[str]:
+    """Recordings whose status is in ``first..last``."""
+    return sorted(n for n, e in EXCHANGES.items() if first <= e["status"] <= last)
+
+
+ANSWERS = _names(200, 299)
+NOT_MODIFIED = _names(304, 304)
+ERRORS = _names(400, 599)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +79,7 @@ def server() -> Iterator[Any]:
         yield running
 
 
-def _client(server: Any, cache: Path | bool) -> esiframe.Client:
+def _client(server: Any, cache: Path | bool, on_limit: str = "sleep") -> esiframe.Client:
     return esiframe.Client(
         base_url=base_url(server),
         cache=cache,
@@ -81,7 +87,7 @@ def _client(server: Any, cache: Path | bool) -> esiframe.Client:
         contact="replay@example.invalid",
         progress=False,
         retries=0,
-        on_limit="sleep",
+        on_limit=on_limit,
     )
 
 
@@ -176,6 +182,8 @@ def _fields(record: Mapping[str, Any], columns: set[str], prefix: str = "") -> d
 
 
 def _records(body: Any) -> list[Any]:
+    if body is None:  # e.g. a 204: no content, no rows
+        return []
     if isinstance(body, list):
         return body
     return [body]
@@ -213,7 +221,7 @@ def _pages(exchange: Mapping[str, Any]) -> int:
 # -- the tests ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", _names(200) or ["none"])
+@pytest.mark.parametrize("name", ANSWERS or ["none"])
 def test_recorded_answer_becomes_a_frame(server: Any, tmp_path: Path, name: str) -> None:
     """Every field ESI sent is a column with its values, one row per record and page."""
     exchange = EXCHANGES[name]
@@ -225,15 +233,25 @@ def test_recorded_answer_becomes_a_frame(server: Any, tmp_path: Path, name: str)
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
-@pytest.mark.parametrize("name", _names(404) or ["none"])
-def test_recorded_404_raises_client_error_with_esi_message(server: Any, name: str) -> None:
+@pytest.mark.parametrize("name", ERRORS or ["none"])
+def test_recorded_error_raises_with_esi_message(server: Any, name: str) -> None:
+    """A recorded 404 is a ClientError (5xx a ServerError) that says what ESI said."""
     exchange = EXCHANGES[name]
     server.playback = Playback(exchange)
     with pytest.raises(EsiError) as raised:
-        _call(_client(server, False), exchange)
-    assert isinstance(raised.value, ClientError), f"{name}: {type(raised.value).__name__}"
-    assert raised.value.status == 404
-    assert exchange["body"]["error"] in str(raised.value)
+        _call(_client(server, False, on_limit="raise"), exchange)
+    status = exchange["status"]
+    expected = (
+        RateLimitedError
+        if status in (420, 429)
+        else ClientError
+        if status < 500
+        else (ServerError, RateLimitedError)
+    )
+    assert isinstance(raised.value, expected), f"{name}: {type(raised.value).__name__}"
+    assert raised.value.status == status
+    message = (exchange["body"] or {}).get("error", "")
+    assert message in str(raised.value), f"{name}: {raised.value} lacks {message!r}"
 
 
 def _before(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -246,7 +264,7 @@ def _before(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
     same_op = [
         e
         for e in EXCHANGES.values()
-        if e["status"] == 200 and e["operation_id"] == exchange["operation_id"]
+        if 200 <= e["status"] <= 299 and e["operation_id"] == exchange["operation_id"]
     ]
     for e in same_op:
         if e["path"] == exchange["path"] and bare_etag(header(e, "Etag")) == sent:
@@ -257,7 +275,7 @@ def _before(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**exchange, "status": 200, "response_headers": headers, "body": same_op[0]["body"]}
 
 
-@pytest.mark.parametrize("name", _names(304) or ["none"])
+@pytest.mark.parametrize("name", NOT_MODIFIED or ["none"])
 def test_recorded_304_keeps_the_cached_rows(server: Any, tmp_path: Path, name: str) -> None:
     """A real 304 (empty body, ``Etag``/``Expires`` as recorded) serves the cached frame."""
     exchange = EXCHANGES[name]
@@ -280,5 +298,5 @@ def test_every_recording_is_replayed() -> None:
     """The three tests above cover all recordings; a new status would need a new check."""
     if not EXCHANGES:
         pytest.skip(NO_RECORDINGS)
-    covered = set(_names(200)) | set(_names(304)) | set(_names(404))
+    covered = set(ANSWERS) | set(NOT_MODIFIED) | set(ERRORS)
     assert covered == set(EXCHANGES)
