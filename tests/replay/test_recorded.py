@@ -6,7 +6,8 @@ status, headers as recorded (``Etag``, not ``ETag``) and body. The checks:
 * a 200 gives a frame with one row per record (per page for X-Pages answers),
   every field of the body a column (nested objects as ``parent_child``) holding
   the recorded values;
-* a 404 raises a ``ClientError`` carrying ESI's message;
+* a recorded error raises the matching ``EsiError`` (4xx ``ClientError``, 5xx
+  ``ServerError``, 420/429 ``RateLimitedError``) carrying ESI's message;
 * a 304 (recorded after an ``If-None-Match``) revalidates the frame of the
   200 before it: the client sends the recorded validator and keeps the rows.
 
