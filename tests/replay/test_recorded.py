@@ -51,14 +51,14 @@ EXCHANGES = load(RECORDED) if RECORDED.is_dir() else {}
 NO_RECORDINGS = f"the recorded ESI answers are not beside the repository ({RECORDED})"
 
 #: A JWT-shaped dummy token; the local server never checks it.
-CLAIMS = {"sub": "CHARACTER:EVE:{id}", "name": "Replay", "exp": 4102444800}
+CLAIMS: dict[str, Any] = {"name": "Replay", "exp": 4102444800}
 
 
 def _dummy_token(character_id: Any) -> str:
     def part(obj: Mapping[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-    claims = {**CLAIMS, "sub": CLAIMS["sub"].format(id=character_id or 0)}
+    claims = {**CLAIMS, "sub": f"CHARACTER:EVE:{character_id or 0}"}
     return f"{part({'alg': 'RS256', 'kid': 'JWT-Signature-Key'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
@@ -262,7 +262,7 @@ def _before(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
     validators and a body recorded for the same operation (same path preferred).
     """
     sent = bare_etag(exchange["conditional_request_headers"]["If-None-Match"])
-    same_op = [
+    same_op: list[Mapping[str, Any]] = [
         e
         for e in EXCHANGES.values()
         if 200 <= e["status"] <= 299 and e["operation_id"] == exchange["operation_id"]
