@@ -17,8 +17,6 @@ worktree finds them beside a folder above it); without them the tests skip.
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 import warnings
 from collections.abc import Iterator, Mapping
@@ -33,6 +31,7 @@ from replay.server import Playback, bare_etag, base_url, header, load, replay_se
 
 import esiframe
 from esiframe.errors import ClientError, EsiError, RateLimitedError, ServerError
+from esiframe.sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,16 +49,8 @@ RECORDED = _recorded_dir()
 EXCHANGES = load(RECORDED) if RECORDED.is_dir() else {}
 NO_RECORDINGS = f"the recorded ESI answers are not beside the repository ({RECORDED})"
 
-#: A JWT-shaped dummy token; the local server never checks it.
-CLAIMS: dict[str, Any] = {"name": "Replay", "exp": 4102444800}
-
-
-def _dummy_token(character_id: Any) -> str:
-    def part(obj: Mapping[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-    claims = {**CLAIMS, "sub": f"CHARACTER:EVE:{character_id or 0}"}
-    return f"{part({'alg': 'RS256', 'kid': 'JWT-Signature-Key'})}.{part(claims)}.c2lnbmF0dXJl"
+#: Stands in for the character on authenticated recordings that have no character_id.
+ANY_CHARACTER = 2112000001
 
 
 def _names(first: int, last: int) -> list[str]:
@@ -73,6 +64,17 @@ ERRORS = _names(400, 599)
 
 
 @pytest.fixture(scope="module")
+def sso() -> Iterator[Sandbox]:
+    """A local EVE SSO (the sandbox's) that signs the tokens authenticated recordings need.
+
+    The recordings hold no tokens, and esiframe may verify a ``token=`` against the SSO's
+    keys, so a real signed token for the recorded character is minted here.
+    """
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
     if not EXCHANGES:
         pytest.skip(NO_RECORDINGS)
@@ -80,9 +82,20 @@ def server() -> Iterator[Any]:
         yield running
 
 
-def _client(server: Any, cache: Path | bool, on_limit: str = "sleep") -> esiframe.Client:
+def _token(sso: Sandbox, character_id: Any, scope: str) -> str:
+    """A signed access token for the character (made known to the SSO) with one scope."""
+    character = int(character_id) if character_id is not None else ANY_CHARACTER
+    sso.sso.characters.setdefault(character, f"Replay {character}")
+    token: str = sso.sso.issue(character, [scope])["access_token"]
+    return token
+
+
+def _client(
+    server: Any, sso: Sandbox, cache: Path | bool, on_limit: str = "sleep"
+) -> esiframe.Client:
     return esiframe.Client(
         base_url=base_url(server),
+        sso_url=sso.url,
         cache=cache,
         app_name="esiframe-replay-test",
         contact="replay@example.invalid",
@@ -92,8 +105,8 @@ def _client(server: Any, cache: Path | bool, on_limit: str = "sleep") -> esifram
     )
 
 
-def _call(client: esiframe.Client, exchange: Mapping[str, Any]) -> pd.DataFrame:
-    """``client.get`` with the recorded parameters (and a dummy token if the route needs one)."""
+def _call(client: esiframe.Client, exchange: Mapping[str, Any], sso: Sandbox) -> pd.DataFrame:
+    """``client.get`` with the recorded parameters (and a token if the route needs one)."""
     op = client.operation(exchange["operation_id"])
     params: dict[str, Any] = dict(exchange["path_params"])
     types = {p.name: p.type for p in op.user_parameters}
@@ -105,7 +118,7 @@ def _call(client: esiframe.Client, exchange: Mapping[str, Any]) -> pd.DataFrame:
     if language:
         kwargs["language"] = language.split("-")[0]  # old ?language=en-us: Accept-Language now
     if op.scope is not None:
-        kwargs["token"] = _dummy_token(params.get("character_id"))
+        kwargs["token"] = _token(sso, params.get("character_id"), op.scope)
     if exchange.get("request_body") is not None:
         kwargs["body"] = exchange["request_body"]
     with warnings.catch_warnings():
@@ -223,11 +236,11 @@ def _pages(exchange: Mapping[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("name", ANSWERS or ["none"])
-def test_recorded_answer_becomes_a_frame(server: Any, tmp_path: Path, name: str) -> None:
+def test_recorded_answer_becomes_a_frame(server: Any, sso: Sandbox, name: str) -> None:
     """Every field ESI sent is a column with its values, one row per record and page."""
     exchange = EXCHANGES[name]
     server.playback = playback = Playback(exchange)
-    df = _call(_client(server, False), exchange)
+    df = _call(_client(server, sso, False), exchange, sso)
     assert not playback.unexpected, f"{name}: the client asked for {playback.unexpected}"
     assert len(playback.requests) == _pages(exchange), f"{name}: {playback.requests}"
     problems = _check_frame(df, exchange["body"], _pages(exchange))
@@ -235,12 +248,12 @@ def test_recorded_answer_becomes_a_frame(server: Any, tmp_path: Path, name: str)
 
 
 @pytest.mark.parametrize("name", ERRORS or ["none"])
-def test_recorded_error_raises_with_esi_message(server: Any, name: str) -> None:
+def test_recorded_error_raises_with_esi_message(server: Any, sso: Sandbox, name: str) -> None:
     """A recorded 404 is a ClientError (5xx a ServerError) that says what ESI said."""
     exchange = EXCHANGES[name]
     server.playback = Playback(exchange)
     with pytest.raises(EsiError) as raised:
-        _call(_client(server, False, on_limit="raise"), exchange)
+        _call(_client(server, sso, False, on_limit="raise"), exchange, sso)
     status = exchange["status"]
     expected = (
         RateLimitedError
@@ -277,15 +290,17 @@ def _before(exchange: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 @pytest.mark.parametrize("name", NOT_MODIFIED or ["none"])
-def test_recorded_304_keeps_the_cached_rows(server: Any, tmp_path: Path, name: str) -> None:
+def test_recorded_304_keeps_the_cached_rows(
+    server: Any, sso: Sandbox, tmp_path: Path, name: str
+) -> None:
     """A real 304 (empty body, ``Etag``/``Expires`` as recorded) serves the cached frame."""
     exchange = EXCHANGES[name]
     first = _before(exchange)
     server.playback = Playback(first)
-    client = _client(server, tmp_path / "cache")
-    before = _call(client, first)
+    client = _client(server, sso, tmp_path / "cache")
+    before = _call(client, first, sso)
     server.playback = playback = Playback(first, not_modified=exchange)
-    after = _call(client, first)  # recorded Expires is long past: the client must revalidate
+    after = _call(client, first, sso)  # the recorded Expires is long past: revalidate
     assert not playback.unexpected, f"{name}: the client asked for {playback.unexpected}"
     sent = [h.get("if-none-match") for _, _, h in playback.requests]
     want = bare_etag(exchange["conditional_request_headers"]["If-None-Match"])
