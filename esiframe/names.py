@@ -1,7 +1,7 @@
 """Names for EVE ids: lookups that survive invalid ids, and names beside id columns.
 
 ESI answers ``PostUniverseNames`` (and ``PostCharactersAffiliation``) with a 404 for the
-*whole* batch when any one id in it is invalid (docs/esi.md §11). :func:`resolve` then
+*whole* batch when any one id in it is invalid (docs/esi.md §1.9). :func:`resolve` then
 splits that batch in halves until every bad id stands alone, so one bad id among 1000
 costs about log2(1000) extra requests, and every valid id still gets its row.
 
