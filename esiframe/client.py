@@ -25,6 +25,7 @@ from .assemble import (
     Context,
     complete,
     metadata,
+    named_frame,
     partial_error,
     served_from_cache,
     valid_until,
@@ -38,6 +39,8 @@ from .frames import DtypeBackend
 from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .memo import ResultCache
+from .names import clean_ids, resolve
+from .names import label as label_frame
 from .operations import Call, Operation
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
@@ -285,11 +288,37 @@ class Client:
             raise partial_error(request.op, jobs, result, is_raw=request.raw)
         return result
 
-    def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
-        """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
-        if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
-            raise ParameterError(f"names() takes a list of ids, got {ids!r}; e.g. names([34, 35])")
-        return self.get("PostUniverseNames", body=list(ids))
+    def names(self, ids: Sequence[int] | Any, *, language: str | None = None) -> pd.DataFrame:
+        """id, name and category of every valid EVE id (PostUniverseNames, batched).
+
+        ESI refuses a whole batch for one invalid id (docs/esi.md §11); such a batch is
+        split until the bad ids stand alone. They are listed in
+        ``df.attrs["esi"]["invalid_ids"]``, never raised. Duplicates and numpy/pandas
+        arrays are fine; rows come in the order the ids were first given.
+        """
+        wanted = clean_ids(ids)
+        answers: list[pd.DataFrame] = []
+        asked = [0]  # requests sent, refused batches included
+
+        def lookup(batch: list[int]) -> pd.DataFrame:
+            asked[0] += 1
+            found = self.get("PostUniverseNames", body=batch, language=language, errors="raise")
+            answers.append(found)
+            return found
+
+        found, invalid = resolve(wanted, lookup)
+        return named_frame(wanted, found, invalid, [a.attrs["esi"] for a in answers], asked[0])
+
+    def label(
+        self,
+        df: pd.DataFrame,
+        columns: Sequence[str] | None = None,
+        *,
+        language: str | None = None,
+    ) -> pd.DataFrame:
+        """A copy of ``df`` with ``<stem>_name`` after each entity-id column (``type_id`` ->
+        ``type_name``); ids ESI cannot name stay NA. Other id columns cost no request."""
+        return label_frame(df, lambda ids: self.names(ids, language=language), columns)
 
     # -- login ----------------------------------------------------------------------------
 
