@@ -208,7 +208,16 @@ def metadata(op: Operation, jobs: list[Job], options: Options, context: Context)
         "cache": counts,
         "responses": responses,
         "errors": failures(jobs),
-    }
+    } | ({"cursor": _cursor(op, jobs)} if op.pagination == "cursor" else {})
+
+
+def _cursor(op: Operation, jobs: list[Job]) -> dict[str, Any] | None:
+    """Where an ``after=`` walk goes on from: the token, when ESI issued it, and the route's
+    ``x-tombstone-ttl`` (how long that token still reports deletions; docs/esi.md §3.2)."""
+    cursors = [job.result.cursor for job in jobs if job.result is not None and job.result.cursor]
+    if len(cursors) != 1:  # several calls (fan-out) have one cursor each: no single one
+        return None
+    return {**cursors[0], "tombstone_ttl": op.tombstone_ttl}
 
 
 def _answered_date(jobs: list[Job]) -> str | None:
@@ -308,7 +317,6 @@ def merged_metadata(metas: list[Mapping[str, Any]], requests: int) -> dict[str, 
         cache={k: sum(m["cache"].get(k, 0) for m in metas) for k in metas[0]["cache"]},
         errors=[e for m in metas for e in m["errors"]],
     )
-    merged["parameters"] = {}
     return merged
 
 
@@ -343,6 +351,7 @@ def named_frame(
     named = set(found["id"].tolist())
     missing = set(invalid) | {i for i in wanted if i not in named}
     meta = merged_metadata(metas, requests)
+    meta["parameters"] = {"ids": len(wanted)}
     meta["invalid_ids"] = [i for i in wanted if i in missing]
     found.attrs["esi"] = meta
     return found

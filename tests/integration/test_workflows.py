@@ -147,7 +147,7 @@ def test_lists_still_cross_with_each_rows(esi_sandbox_factory, make_client):
     df = client.get("GetMarketsRegionIdHistory", each=rows, type_id=[34, 35])
     asked = sorted((e.path, e.query.get("type_id")) for e in sandbox.log.entries())
     assert len(asked) == 4  # 2 rows x 2 type ids
-    assert set(zip(df["region_id"], df["type_id"])) == {
+    assert set(zip(df["region_id"], df["type_id"], strict=True)) == {
         (r, t) for r in (10000002, 10000043) for t in (34, 35)
     }
 
@@ -199,7 +199,7 @@ def test_character_all_runs_once_per_character_into_one_frame(two_characters):
 def test_a_list_of_characters_without_the_scope_is_refused_before_any_request(two_characters):
     sandbox, client = two_characters
     with pytest.raises(LoginRequired, match="Bravo Sandbox") as info:
-        client.get("GetCorporationsCorporationIdAssets", character=["Aura Sandbox", "Bravo Sandbox"])
+        client.get("GetCorporationsCorporationIdAssets", character=["Aura Sandbox", BRAVO])
     assert CORP_ASSETS in str(info.value)
     assert len(sandbox.log) == 0
 
@@ -216,7 +216,7 @@ def test_skip_leaves_out_characters_without_the_scope_and_lists_them(two_charact
 def test_corporation_routes_fill_the_corporation_of_each_character(two_characters):
     sandbox, client = two_characters
     df = client.get("GetCorporationsCorporationIdAssets", character="all", errors="skip")
-    corp = client.get("GetCharactersCharacterId", character_id=AURA)["corporation_id"].iloc[0]
+    corp = client.get("GetCharactersDetail", character_id=AURA)["corporation_id"].iloc[0]
     assert set(df["character_id"]) == {AURA}
     assert set(df["corporation_id"]) == {corp}
     assert f"/corporations/{corp}/assets" in {e.path for e in sandbox.log.entries()}
