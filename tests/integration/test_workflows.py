@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import socket
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 
 from esiframe import read_parquet, to_parquet
 from esiframe.errors import LoginRequired, ParameterError
-from esiframe.sandbox import approve_login
+from esiframe.sandbox import SandboxRequest, SandboxResponse, approve_login
 from esiframe.sandbox.data import Sizes
 
 SMALL = Sizes(page_size=40, list_pages=3, cursor_records=60, wallet_transactions=120)
@@ -228,3 +229,101 @@ def test_max_requests_counts_every_character(two_characters):
     with pytest.raises(ParameterError, match="2 characters"):
         client.get("GetCharactersCharacterIdAssets", character="all", max_requests=1)
     assert len(sandbox.log) == 0
+
+
+# -- cursor change detection --------------------------------------------------------------
+
+
+def test_the_cursor_of_a_full_walk_walks_forward_to_nothing_when_nothing_changed(
+    esi_sandbox_factory, make_client
+):
+    sandbox = esi_sandbox_factory(sizes=SMALL)
+    client = make_client(sandbox)
+    full = client.get("GetFreelanceJobsListing")
+    cursor = full.attrs["esi"]["cursor"]
+    assert len(full) == SMALL.cursor_records and cursor["after"] and cursor["issued"]
+    sandbox.log.clear()
+    since = client.get("GetFreelanceJobsListing", after=cursor)
+    assert len(since) == 0 and list(since.columns) == list(full.columns)
+    assert [e.query.get("after") for e in sandbox.log.entries()] == [cursor["after"]]
+    assert since.attrs["esi"]["cursor"]["after"] == cursor["after"]
+    assert len(client.get("GetFreelanceJobsListing", after="0")) == len(full)  # '0': from the start
+
+
+def test_after_is_refused_before_any_request_where_it_cannot_apply(
+    esi_sandbox_factory, make_client
+):
+    sandbox = esi_sandbox_factory(sizes=SMALL)
+    client = make_client(sandbox)
+    with pytest.raises(ParameterError, match="not one"):
+        client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34, after="x")
+    with pytest.raises(ParameterError, match="one list"):
+        client.get("GetMilitaryCampaignsObjectivesListing", campaign_id=["1", "2"], after="x")
+    assert len(sandbox.log) == 0
+
+
+class ChangingJobs:
+    """/freelance-jobs as ESI documents cursors: records ordered by last change, oldest
+    first; a token is a position in that history, so after= returns what changed since."""
+
+    def __init__(self, template: dict[str, Any], count: int) -> None:
+        self.template = template  # one record as the sandbox makes them (the schema's shape)
+        self.history = [self.job(i, "v1") for i in range(count)]
+
+    def job(self, number: int, version: str) -> dict[str, Any]:
+        return {**self.template, "id": f"job-{number:03d}", "name": f"job {number} {version}"}
+
+    def change(self, number: int, version: str) -> None:
+        self.history.append(self.job(number, version))
+
+    def __call__(self, request: SandboxRequest) -> SandboxResponse:
+        limit = int(request.query.get("limit", ["10"])[0])
+        total = len(self.history)
+        after, before = request.query.get("after"), request.query.get("before")
+        if after:
+            start = 0 if after[0] == "0" else int(after[0].removeprefix("p"))
+            end = min(start + limit, total)
+        else:
+            end = total if not before or before[0] == "0" else int(before[0].removeprefix("p"))
+            start = max(0, end - limit)
+        latest: dict[str, Any] = {}
+        for record in self.history[start:end]:
+            latest.pop(record["id"], None)
+            latest[record["id"]] = record
+        body = {
+            "freelance_jobs": list(latest.values()),
+            "cursor": {"before": f"p{start}", "after": f"p{end}"},
+        }
+        return SandboxResponse.json(body, headers={"Date": "Tue, 01 Dec 2026 10:00:00 GMT"})
+
+
+def test_after_returns_only_the_records_new_or_changed_since_with_the_newer_copy(
+    esi_sandbox_factory, make_client
+):
+    sandbox = esi_sandbox_factory(sizes=SMALL)
+    client = make_client(sandbox)
+    template = client.get_raw("GetFreelanceJobsListing", pages=1)[0]
+    jobs = ChangingJobs(template, 150)
+    sandbox.add_route("GET", "/freelance-jobs", jobs)
+    full = client.get("GetFreelanceJobsListing", use_cache=False)  # the route just changed
+    assert len(full) == 150
+    for number, version in [
+        (3, "v2"),
+        (150, "v1"),
+        (3, "v3"),
+        *((200 + i, "v1") for i in range(120)),
+    ]:
+        jobs.change(number, version)
+    since = client.get(
+        "GetFreelanceJobsListing", after=full.attrs["esi"]["cursor"], use_cache=False
+    )
+    names = dict(zip(since["id"], since["name"], strict=True))
+    assert len(names) == len(since) == 2 + 120  # job 3 once, job 150, and 120 new ones
+    assert names["job-003"] == "job 3 v3"  # the newer copy
+    assert "job-004" not in names  # unchanged records are not returned again
+    assert since.attrs["esi"]["cursor"]["after"] == f"p{len(jobs.history)}"
+    jobs.change(7, "v2")
+    again = client.get(
+        "GetFreelanceJobsListing", after=since.attrs["esi"]["cursor"], use_cache=False
+    )
+    assert again["name"].tolist() == ["job 7 v2"]
