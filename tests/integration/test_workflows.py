@@ -327,3 +327,11 @@ def test_after_returns_only_the_records_new_or_changed_since_with_the_newer_copy
         "GetFreelanceJobsListing", after=since.attrs["esi"]["cursor"], use_cache=False
     )
     assert again["name"].tolist() == ["job 7 v2"]
+
+
+def test_one_character_on_a_corporation_route_fills_its_corporation(two_characters):
+    sandbox, client = two_characters
+    corp = int(client.get("GetCharactersDetail", character_id=AURA)["corporation_id"].iloc[0])
+    df = client.get("GetCorporationsCorporationIdAssets", character="Aura Sandbox")
+    assert df.attrs["esi"]["parameters"]["corporation_id"] == corp
+    assert f"/corporations/{corp}/assets" in {e.path for e in sandbox.log.entries()}
