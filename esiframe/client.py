@@ -328,16 +328,11 @@ class Client:
         ``errors="skip"``) and the whole count is checked, before any request.
         """
         op, options = request.op, request.options
-        if op.scope is None or request.token is not None or request.raw:
-            raise ParameterError(
-                f"character={request.character!r} runs an authenticated operation once per "
-                f"character; {op.operation_id} "
-                + ("is public" if op.scope is None else "takes no token=/raw=True with it")
-            )
+        scope = _check_many(request)
         client_id = self.settings.client_id
         chosen = cast(
             op.operation_id,
-            op.scope,
+            scope,
             request.character,
             self.auth.characters_with(None, client_id),
             self.auth.characters_with(op.scope, client_id),
@@ -607,6 +602,22 @@ class _Request:
     token: str | None
     raw: bool
     after: str | None = None  # cursor routes: walk forward from this token
+
+
+def _check_many(request: _Request) -> str:
+    """The scope of the operation run by ``character="all"`` or a list: only authenticated
+    operations, without the options that name one character or return one answer."""
+    op = request.op
+    if op.scope is None:
+        raise ParameterError(f"{op.operation_id} is public; character= does not apply")
+    clash = [k for k in ("character_id", "corporation_id") if k in request.params]
+    if request.token is not None or request.raw or clash:
+        raise ParameterError(
+            f"character={request.character!r} runs {op.operation_id} once per logged-in "
+            "character, filling character_id (and corporation_id) for each; leave out "
+            "token=, raw=True, character_id= and corporation_id="
+        )
+    return op.scope
 
 
 def _takes(op: Operation, name: str) -> bool:

@@ -128,7 +128,11 @@ def stack(
     parts = [_tagged(df, who.character_id, who.name, filled) for who, df in frames]
     if not parts:
         return _tagged(empty, None, None, filled)
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    for column in out.columns:  # concat makes differing categories object: keep them categories
+        if all(isinstance(p[column].dtype, pd.CategoricalDtype) for p in parts):
+            out[column] = out[column].astype("category")
+    return out
 
 
 def _tagged(

@@ -335,3 +335,12 @@ def test_one_character_on_a_corporation_route_fills_its_corporation(two_characte
     df = client.get("GetCorporationsCorporationIdAssets", character="Aura Sandbox")
     assert df.attrs["esi"]["parameters"]["corporation_id"] == corp
     assert f"/corporations/{corp}/assets" in {e.path for e in sandbox.log.entries()}
+
+
+def test_many_characters_refuse_what_names_one_of_them_before_any_request(two_characters):
+    sandbox, client = two_characters
+    with pytest.raises(ParameterError, match="public"):
+        client.get("GetMarketsPrices", character="all")
+    with pytest.raises(ParameterError, match="character_id="):
+        client.get("GetCharactersCharacterIdAssets", character="all", character_id=AURA)
+    assert len(sandbox.log) == 0
