@@ -351,6 +351,7 @@ def named_frame(
     named = set(found["id"].tolist())
     missing = set(invalid) | {i for i in wanted if i not in named}
     meta = merged_metadata(metas, requests)
+    meta.setdefault("operation", "PostUniverseNames")
     meta["parameters"] = {"ids": len(wanted)}
     meta["invalid_ids"] = [i for i in wanted if i in missing]
     found.attrs["esi"] = meta

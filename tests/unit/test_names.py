@@ -192,3 +192,4 @@ def test_named_frame_of_nothing_found_keeps_the_columns() -> None:
     df = named_frame([1, 2], pd.DataFrame(), [1, 2], [], requests=3)
     assert df.columns.tolist() == ["id", "name", "category"] and len(df) == 0
     assert df.attrs["esi"]["invalid_ids"] == [1, 2] and df.attrs["esi"]["requests"] == 3
+    assert df.attrs["esi"]["operation"] == "PostUniverseNames"
