@@ -69,6 +69,7 @@ __all__ = [
     "describe",
     "explode",
     "get",
+    "label",
     "login",
     "logout",
     "names",
@@ -79,9 +80,17 @@ __all__ = [
 ]
 
 
-def names(ids: Any) -> pd.DataFrame:
-    """id, name and category of EVE ids, on the default client (PostUniverseNames)."""
-    return default_client().names(ids)
+def names(ids: Any, *, language: str | None = None) -> pd.DataFrame:
+    """id, name and category of EVE ids, on the default client (PostUniverseNames).
+
+    Invalid ids are listed in ``df.attrs["esi"]["invalid_ids"]``, never raised.
+    """
+    return default_client().names(ids, language=language)
+
+
+def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None) -> pd.DataFrame:
+    """A copy of ``df`` with ``type_name`` after ``type_id`` and so on, on the default client."""
+    return default_client().label(df, columns, language=language)
 
 
 def sync(

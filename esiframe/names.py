@@ -157,9 +157,7 @@ def label(
     """
     chosen = _chosen_columns(df, columns)
     out = df.copy()
-    wanted = clean_ids(
-        v for c in chosen for v in pd.unique(df[c].dropna()) if not _is_missing(v)
-    )
+    wanted = clean_ids(v for c in chosen for v in pd.unique(df[c].dropna()) if not _is_missing(v))
     if not wanted:
         table: dict[int, str] = {}
     else:

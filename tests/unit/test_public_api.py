@@ -26,6 +26,7 @@ PUBLIC = [
     "describe",
     "explode",
     "get",
+    "label",
     "login",
     "logout",
     "names",
