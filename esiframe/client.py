@@ -52,7 +52,7 @@ from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .many import cast, is_many, stack
 from .memo import ResultCache
-from .names import clean_ids, resolve
+from .names import NameBook, clean_ids, resolve
 from .names import label as label_frame
 from .operations import Call, Operation
 from .paging import cursor_start
@@ -104,6 +104,7 @@ class Client:
         warn_plain_http(self.settings.base_url, "the ESI URL", "your requests and tokens")
         self.clock = clock
         self.memo = ResultCache()
+        self.name_book = NameBook()
         self._building = threading.RLock()
         self._parts: dict[str, Any] = {}
         if not self.settings.contact and not Client._warned_contact:
@@ -426,16 +427,20 @@ class Client:
         arrays are fine; rows come in the order the ids were first given.
         """
         wanted = clean_ids(ids)
+        lang = language or self.settings.language
         answers: list[pd.DataFrame] = []
         asked = [0]  # requests sent, refused batches included
 
         def lookup(batch: list[int]) -> pd.DataFrame:
             asked[0] += 1
-            found = self.get("PostUniverseNames", body=batch, language=language, errors="raise")
+            found = self.get("PostUniverseNames", body=batch, language=lang, errors="raise")
             answers.append(found)
             return found
 
-        found, invalid = resolve(wanted, lookup)
+        missing = self.name_book.unknown(lang, wanted)
+        if missing:  # ids named or refused before cost nothing (NameBook)
+            self.name_book.learn(lang, *resolve(missing, lookup))
+        found, invalid = self.name_book.lookup(lang, wanted)
         return named_frame(wanted, found, invalid, [a.attrs["esi"] for a in answers], asked[0])
 
     def label(

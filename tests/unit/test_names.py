@@ -10,7 +10,7 @@ import pytest
 
 from esiframe.assemble import named_frame
 from esiframe.errors import ClientError, ParameterError, ServerError
-from esiframe.names import clean_ids, entity_columns, label, resolve
+from esiframe.names import NameBook, clean_ids, entity_columns, label, resolve
 
 KNOWN = {34: "Tritanium", 35: "Pyerite", 30000142: "Jita", 10000002: "The Forge"}
 
@@ -193,3 +193,15 @@ def test_named_frame_of_nothing_found_keeps_the_columns() -> None:
     assert df.columns.tolist() == ["id", "name", "category"] and len(df) == 0
     assert df.attrs["esi"]["invalid_ids"] == [1, 2] and df.attrs["esi"]["requests"] == 3
     assert df.attrs["esi"]["operation"] == "PostUniverseNames"
+
+
+def test_the_name_book_asks_only_for_ids_it_has_not_seen() -> None:
+    lookup = FakeNames(KNOWN)
+    book = NameBook()
+    book.learn("en", *resolve([34, 7], lookup))
+    assert book.unknown("en", [34, 7, 35]) == [35]  # named and refused ids are both known
+    assert book.unknown("de", [34]) == [34]  # per language
+    book.learn("en", *resolve([35], lookup))
+    found, refused = book.lookup("en", [35, 7, 34])
+    assert sorted(found["id"]) == [34, 35] and refused == [7]
+    assert lookup.requests == [[34, 7], [34], [35]]  # [7] is known bad once [34] is whole
