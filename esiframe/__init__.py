@@ -32,6 +32,7 @@ from .errors import (
     ServerError,
     TokenInvalid,
     TransportError,
+    UnexpectedAnswerError,
 )
 from .export import read_parquet, to_parquet
 from .frames import explode
@@ -63,6 +64,7 @@ __all__ = [
     "Settings",
     "TokenInvalid",
     "TransportError",
+    "UnexpectedAnswerError",
     "__version__",
     "characters",
     "configure",

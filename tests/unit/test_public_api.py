@@ -20,6 +20,7 @@ PUBLIC = [
     "Settings",
     "TokenInvalid",
     "TransportError",
+    "UnexpectedAnswerError",
     "__version__",
     "characters",
     "configure",
