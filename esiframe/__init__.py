@@ -32,6 +32,7 @@ from .errors import (
     ServerError,
     TokenInvalid,
     TransportError,
+    UnexpectedAnswerError,
 )
 from .export import read_parquet, to_parquet
 from .frames import explode
@@ -63,12 +64,14 @@ __all__ = [
     "Settings",
     "TokenInvalid",
     "TransportError",
+    "UnexpectedAnswerError",
     "__version__",
     "characters",
     "configure",
     "describe",
     "explode",
     "get",
+    "label",
     "login",
     "logout",
     "names",
@@ -79,9 +82,17 @@ __all__ = [
 ]
 
 
-def names(ids: Any) -> pd.DataFrame:
-    """id, name and category of EVE ids, on the default client (PostUniverseNames)."""
-    return default_client().names(ids)
+def names(ids: Any, *, language: str | None = None) -> pd.DataFrame:
+    """id, name and category of EVE ids, on the default client (PostUniverseNames).
+
+    Invalid ids are listed in ``df.attrs["esi"]["invalid_ids"]``, never raised.
+    """
+    return default_client().names(ids, language=language)
+
+
+def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None) -> pd.DataFrame:
+    """A copy of ``df`` with ``type_name`` after ``type_id`` and so on, on the default client."""
+    return default_client().label(df, columns, language=language)
 
 
 def sync(

@@ -78,6 +78,7 @@ class FetchContext:
     budget: Budget
     bar: Progress
     stop: threading.Event = field(default_factory=threading.Event)
+    after: str | None = None  # cursor routes: walk forward from this token
 
     @property
     def route(self) -> RouteLimit:
@@ -127,7 +128,12 @@ class PageFetcher:
 
         try:
             job.result = walk(
-                job.call, self, pages_pool, pages=ctx.options.pages, on_total=on_total
+                job.call,
+                self,
+                pages_pool,
+                pages=ctx.options.pages,
+                on_total=on_total,
+                after=ctx.after,
             )
         except RateLimitedError:
             raise  # on_limit="raise" stops the whole call, not one request

@@ -271,6 +271,12 @@ class Operation:
         """GETs, and the POSTs that only look things up (decided in :mod:`esiframe.readonly`)."""
         return is_read_only(self.method, self.operation_id)
 
+    @property
+    def tombstone_ttl(self) -> int | None:
+        """Seconds a deleted record stays visible to an ``after`` walk (``x-tombstone-ttl``)."""
+        ttl = self._raw.get("x-tombstone-ttl")
+        return int(ttl) if ttl is not None else None
+
     @cached_property
     def response_schema(self) -> Mapping[str, Any] | None:
         """The 200/201 JSON schema with every ``$ref`` resolved (computed once)."""

@@ -199,7 +199,7 @@ def test_every_wait_is_logged_on_the_esiframe_logger(on_fake_time, caplog):
 def test_market_history_over_its_hidden_limit_waits_a_minute(
     esi_sandbox_factory, make_client, fake
 ):
-    # ESI's own 300/min for history, shrunk to 3: its 500s mean "wait a minute" (FACTS 5.1)
+    # ESI's own 300/min for history, shrunk to 3: its 500s mean "wait a minute" (docs/esi.md §5.1)
     sandbox = esi_sandbox_factory(
         sizes=SMALL, limits=SandboxLimits(clock=fake, history_per_minute=3)
     )
