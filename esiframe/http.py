@@ -23,9 +23,6 @@ from typing import Any, Literal
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
-from requests_cache import CachedSession
-from requests_cache.backends.sqlite import SQLiteCache
-from requests_cache.cache_keys import create_key
 
 from .errors import (
     ClientError,
@@ -35,6 +32,8 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .httpcache import cache_owner, cached_session
+from .httpcache import clear as clear_file
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 __all__ = [
@@ -56,7 +55,6 @@ CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"
 WaitPolicy = Literal["sleep", "raise"]
 #: The SQLite file of the HTTP cache, inside the cache directory.
 CACHE_FILE = "http_cache.sqlite"
-_VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: A connection lost before or during the answer: worth another try.
 _DROPPED = (
@@ -102,36 +100,9 @@ class Response:
     headers: Mapping[str, str] = field(repr=False)
     url: str
     cache: CacheState
-
-
-def cache_owner(authorization: str | None) -> str:
-    """Whose data a request reads, for cache keys: ``character:<id>`` or ``public``.
-
-    Read from the bearer JWT's ``sub`` claim without validating it: the key
-    only has to separate characters, and the token itself never enters it.
-    """
-    if not authorization or not authorization.startswith("Bearer "):
-        return "public"
-    try:
-        payload = authorization[7:].split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return "character:" + str(claims["sub"]).rsplit(":", 1)[-1]
-    except (IndexError, ValueError, KeyError, TypeError):
-        return "bearer"
-
-
-def _cache_key(request: Any, **kwargs: Any) -> str:
-    """The cache key: URL, body, ESI's Vary headers, and whose data it is.
-
-    requests-cache also calls this for its Vary check, passing the response's
-    Vary headers as ``match_headers`` and comparing against the stored request,
-    whose Authorization is redacted; that comparison gets the plain key, since
-    the owner is already part of the primary key.
-    """
-    if kwargs.get("match_headers"):
-        return create_key(request, **kwargs)
-    owner = cache_owner(request.headers.get("Authorization"))
-    return create_key(request, **{**kwargs, "match_headers": list(_VARY)}) + "-" + owner
+    #: The body as the caller's ``decode`` made it (then ``body`` is None and the bytes are
+    #: gone): pages typed in the worker that fetched them, never parsed into Python dicts.
+    decoded: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,6 +121,7 @@ class _Outgoing:
     force_refresh: bool
     use_cache: bool
     stop: threading.Event
+    decode: Callable[[bytes], Any] | None = None
 
 
 class Transport:
@@ -183,6 +155,7 @@ class Transport:
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
         self.session: requests.Session
+        self._cached = False  # a requests-cache session (it takes only_if_cached=...)
         if isinstance(connection, requests.Session):
             self.cache_path = None
             self.session = self.plain = connection
@@ -190,17 +163,8 @@ class Transport:
             return
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
-            self.session = CachedSession(
-                str(self.cache_path),
-                backend="sqlite",
-                wal=True,
-                busy_timeout=30_000,
-                cache_control=True,
-                expire_after=0,
-                allowable_codes=(200,),
-                allowable_methods=("GET",),
-                key_fn=_cache_key,
-            )
+            self.session = cached_session(self.cache_path)
+            self._cached = True
         else:
             self.session = requests.Session()
         self.plain = requests.Session()
@@ -231,16 +195,19 @@ class Transport:
         force_refresh: bool = False,
         use_cache: bool = True,
         stop: threading.Event | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Response:
         """Send one request within the limits; retry faults; raise for error statuses.
 
         420/429 wait and resend (``on_limit="raise"``: RateLimitedError); 5xx and dropped
         connections retry with backoff (then ServerError / TransportError); other 4xx raise
         ClientError at once (ESI charges every retry). ``stop`` interrupts waits (Ctrl-C).
+        ``decode`` turns a successful body (bytes) into ``Response.decoded`` instead of JSON;
+        its ValueError becomes a TransportError (an answer that cannot be read).
         """
         req = _Outgoing(
             method, self.base_url + path, route, owner, query, headers, body,
-            on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(),
+            on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(), decode,
         )  # fmt: skip
         probe, attempt = use_cache and not force_refresh, 0  # probe: look in the cache first
         while True:
@@ -261,7 +228,7 @@ class Transport:
                     self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
                     continue
             if raw.status_code < 400:
-                return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+                return _response(raw, req, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt = self._pause_after(req, raw, attempt + 1)
                 continue
@@ -272,7 +239,7 @@ class Transport:
         while (wait := self.limiter.acquire(req.route, req.owner)) is not None:
             if probe:
                 probe = False
-                kept = self._from_cache(req.method, req.url, req.query, req.headers, req.body)
+                kept = self._from_cache(req)
                 if kept is not None:
                     return kept, probe
             self._wait(wait, req.on_limit, req.on_wait, req.url, None, req.stop)
@@ -325,27 +292,20 @@ class Transport:
         kwargs = _kwargs(query, headers, body) | {"timeout": self.timeout}
         if not use_cache:  # neither read nor written: the uncached session
             return self.plain.request(method, url, **kwargs)
-        if isinstance(self.session, CachedSession):
+        if self._cached:
             return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
         return self.session.request(method, url, **kwargs)
 
-    def _from_cache(
-        self,
-        method: str,
-        url: str,
-        query: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        body: Any,
-    ) -> Response | None:
+    def _from_cache(self, req: _Outgoing) -> Response | None:
         """The answer if it is fresh in the cache, without any request (only 200s are stored;
         a miss comes back as requests-cache's own 504, never sent anywhere)."""
-        if not isinstance(self.session, CachedSession):
+        if not self._cached:
             return None
         kept = self.session.request(
-            method, url, only_if_cached=True, **_kwargs(query, headers, body)
+            req.method, req.url, only_if_cached=True, **_kwargs(req.query, req.headers, req.body)
         )
         if kept.status_code == 200 and getattr(kept, "from_cache", False):
-            return Response(kept.status_code, _json(kept), kept.headers, url, "cache")
+            return _response(kept, req, "cache")
         return None
 
     def _wait(
@@ -441,7 +401,7 @@ def cache_file(directory: Path) -> Path:
 
 def clear_cache(directory: Path) -> None:
     """Empty the HTTP cache in ``directory`` (the file stays, empty)."""
-    SQLiteCache(str(cache_file(directory))).clear()  # type: ignore[no-untyped-call]
+    clear_file(cache_file(directory))
 
 
 def _cache_state(raw: requests.Response) -> CacheState:
@@ -452,6 +412,17 @@ def _cache_state(raw: requests.Response) -> CacheState:
     if getattr(raw, "revalidated", False):
         return "revalidated"
     return "cache" if getattr(raw, "from_cache", False) else "fresh"
+
+
+def _response(raw: requests.Response, req: _Outgoing, state: CacheState) -> Response:
+    """The answer as ``send`` returns it: JSON, or what ``req.decode`` made of the bytes."""
+    if req.decode is None or not raw.content:
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+    try:
+        decoded = req.decode(raw.content)
+    except ValueError as exc:
+        raise TransportError(f"{req.method} {req.url}: unreadable answer ({exc})", url=req.url) from exc
+    return Response(raw.status_code, None, raw.headers, req.url, state, decoded)
 
 
 def _json(raw: requests.Response) -> Any:
