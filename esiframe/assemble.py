@@ -18,6 +18,7 @@ from .errors import PartialResultError
 from .frames import merge_languages, scalar_column_name, to_frame
 from .http import iso_time
 from .operations import Operation
+from .pagedecode import decoded_frame
 from .paging import Walk, cursor_field
 from .plan import Job, Options
 
@@ -96,6 +97,9 @@ def _language_frame(
     op: Operation, jobs: list[Job], options: Options
 ) -> tuple[pd.DataFrame, Mapping[str, Any]]:
     """The frame of one language; fan-out values are columns in front (unless ESI sends them)."""
+    fast = _decoded_language_frame(op, jobs, options)
+    if fast is not None:
+        return fast
     records: list[Any] = []
     fanned: dict[str, Any] = {}
     record_schema: Mapping[str, Any] = {}
@@ -121,6 +125,18 @@ def _language_frame(
     if fanned:
         result = result[[*fanned, *(c for c in result.columns if c not in fanned)]]
     return result, record_schema
+
+
+def _decoded_language_frame(
+    op: Operation, jobs: list[Job], options: Options
+) -> tuple[pd.DataFrame, Mapping[str, Any]] | None:
+    """The frame of pages typed as they arrived (:mod:`esiframe.pagedecode`), if all were."""
+    names = dict.fromkeys(name for job in jobs for name in job.call.fanout)
+    fanned = {name: _parameter_schema(op, name) for name in names}
+    walks = [(job.call, job.result) for job in jobs if job.result is not None]
+    if len(walks) != len(jobs):
+        return None
+    return decoded_frame(op, walks, fanned, options.dtype_backend)
 
 
 def _parameter_schema(op: Operation, name: str) -> Mapping[str, Any]:

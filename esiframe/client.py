@@ -39,6 +39,7 @@ from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .memo import ResultCache
 from .operations import Call, Operation
+from .pagedecode import page_decoder
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
@@ -261,7 +262,8 @@ class Client:
             served_from_cache(hit.attrs["esi"])
             return hit
         headers = self._headers(request.op, who, request.token, request.options)
-        jobs = self._fetch(request.op, calls, request.options, headers, owner)
+        decode = None if request.raw else page_decoder(request.op)  # typed as pages arrive
+        jobs = self._fetch(request.op, calls, request.options, headers, owner, decode)
         result = self._assemble(request, jobs, who, memo_key)
         return self._report(request, jobs, result)
 
@@ -391,6 +393,7 @@ class Client:
         options: Options,
         headers: Mapping[str, str],
         owner: str,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> list[Job]:
         """Walk every call in every language; failures stay on their job."""
         jobs = [Job(call, lang) for lang in options.languages for call in calls]
@@ -404,6 +407,7 @@ class Client:
                 headers=headers,
                 budget=Budget(op, options.max_requests, len(jobs)),
                 bar=bar,
+                decode=decode,
             )
             run_jobs(jobs, context, self.settings.max_workers)
         return jobs

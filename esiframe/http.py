@@ -9,8 +9,6 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import os
 import threading
@@ -293,7 +291,7 @@ class Transport:
         if not use_cache:  # neither read nor written: the uncached session
             return self.plain.request(method, url, **kwargs)
         if self._cached:
-            return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
+            kwargs["force_refresh"] = force_refresh  # requests-cache's own argument
         return self.session.request(method, url, **kwargs)
 
     def _from_cache(self, req: _Outgoing) -> Response | None:
@@ -301,9 +299,8 @@ class Transport:
         a miss comes back as requests-cache's own 504, never sent anywhere)."""
         if not self._cached:
             return None
-        kept = self.session.request(
-            req.method, req.url, only_if_cached=True, **_kwargs(req.query, req.headers, req.body)
-        )
+        kwargs = _kwargs(req.query, req.headers, req.body) | {"only_if_cached": True}
+        kept = self.session.request(req.method, req.url, **kwargs)
         if kept.status_code == 200 and getattr(kept, "from_cache", False):
             return _response(kept, req, "cache")
         return None
@@ -421,7 +418,8 @@ def _response(raw: requests.Response, req: _Outgoing, state: CacheState) -> Resp
     try:
         decoded = req.decode(raw.content)
     except ValueError as exc:
-        raise TransportError(f"{req.method} {req.url}: unreadable answer ({exc})", url=req.url) from exc
+        message = f"{req.method} {req.url}: unreadable answer ({exc})"
+        raise TransportError(message, url=req.url) from exc
     return Response(raw.status_code, None, raw.headers, req.url, state, decoded)
 
 

@@ -146,7 +146,7 @@ def _queued_dict_class() -> type[Any]:
     """``SQLiteDict`` whose writes go through the file's writer thread (built on first use)."""
     from requests_cache.backends.sqlite import SQLiteDict
 
-    class QueuedDict(SQLiteDict):  # type: ignore[misc]
+    class QueuedDict(SQLiteDict):
         """Writes queued; reads see them first; everything else flushes, then reads disk."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -160,25 +160,22 @@ def _queued_dict_class() -> type[Any]:
             value = self.writer.peek(key)
             if value is not None:  # a fresh object, as a read from disk gives
                 return self.deserialize(key, self.serialize(value))
-            return super().__getitem__(key)
+            return super().__getitem__(key)  # type: ignore[no-untyped-call]
 
-        def flushed(name: str) -> Callable[..., Any]:  # noqa: N805 - a decorator factory
-            def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-                if hasattr(self, "writer"):  # not yet while SQLiteDict sets itself up
-                    self.writer.flush()
-                return getattr(SQLiteDict, name)(self, *args, **kwargs)
-
-            return method
-
-        __delitem__ = flushed("__delitem__")
-        __iter__ = flushed("__iter__")
-        bulk_delete = flushed("bulk_delete")
-        clear = flushed("clear")
-        count = flushed("count")
-        sorted = flushed("sorted")
-        close = flushed("close")
-
+    for name in ("__delitem__", "__iter__", "bulk_delete", "clear", "count", "sorted", "close"):
+        setattr(QueuedDict, name, _flushed(getattr(SQLiteDict, name)))
     return QueuedDict
+
+
+def _flushed(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` once the pending writes are committed (deletes, counts, listings)."""
+
+    def flushed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if hasattr(self, "writer"):  # not yet while SQLiteDict sets itself up
+            self.writer.flush()
+        return method(self, *args, **kwargs)
+
+    return flushed
 
 
 class QueuedWrites:
@@ -188,9 +185,9 @@ class QueuedWrites:
     def backend(path: str, **kwargs: Any) -> Any:
         from requests_cache.backends.sqlite import SQLiteCache
 
-        cache = SQLiteCache(path, **kwargs)  # type: ignore[no-untyped-call]
+        cache = SQLiteCache(path, **kwargs)
         queued = _queued_dict_class()(path, table_name="responses", **kwargs)
-        cache.responses.close()
+        cache.responses.close()  # type: ignore[no-untyped-call]
         cache.responses = queued
         return cache
 

@@ -1,0 +1,85 @@
+"""The fast paths of a walk give exactly what the plain paths give: pages typed as they
+arrive, queued cache writes, finished results reused from disk by a new client."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from frametypes import check_frame
+
+from esiframe.fetcher import FetchContext
+from esiframe.httpcache import cached_session
+from esiframe.sandbox import Sandbox
+from esiframe.sandbox.data import Sizes
+
+SIZES = Sizes(page_size=50, forge_order_pages=5, region_order_pages=3)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(sizes=SIZES) as sb:
+        yield sb
+
+
+def _without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every page go the JSON + records way, as before pages were typed on arrival."""
+    original = FetchContext.__init__
+
+    def plain(self: FetchContext, *args: object, **kwargs: object) -> None:
+        kwargs["decode"] = None
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FetchContext, "__init__", plain)
+
+
+@pytest.mark.parametrize("backend", ["numpy_nullable", "pyarrow"])
+def test_pages_typed_on_arrival_equal_the_record_path(sandbox, make_client, monkeypatch, backend):
+    region = [10000002, 10000043]  # fan-out: region_id becomes a column
+    fast = make_client(sandbox, cache=False).get(
+        "GetMarketsRegionIdOrders", region_id=region, dtype_backend=backend
+    )
+    _without_decoding(monkeypatch)
+    slow = make_client(sandbox, cache=False).get(
+        "GetMarketsRegionIdOrders", region_id=region, dtype_backend=backend
+    )
+    assert len(fast) > (SIZES.forge_order_pages - 1) * SIZES.page_size  # every page is in
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(fast.dtypes) == list(slow.dtypes)
+    assert list(fast.columns)[0] == "region_id"
+    if backend == "numpy_nullable":  # the types the spec promises (frametypes knows these)
+        check_frame(fast, "GetMarketsRegionIdOrders")
+
+
+def test_decoded_pages_keep_no_body(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    seen = []
+    send = client.transport.send
+
+    def spy(*args, **kwargs):
+        response = send(*args, **kwargs)
+        seen.append(response)
+        return response
+
+    client.transport.send = spy  # type: ignore[method-assign]
+    client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(seen) == SIZES.forge_order_pages
+    assert all(r.body is None and r.decoded.rows == SIZES.page_size for r in seen[:-1])
+
+
+def test_queued_cache_writes_are_seen_at_once_and_survive_close(sandbox, tmp_path):
+    path = tmp_path / "http_cache.sqlite"
+    session = cached_session(path)
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    first = session.get(url, params={"page": 1}, headers=headers)
+    assert first.status_code == 200 and not first.from_cache
+    again = session.get(url, params={"page": 1}, headers=headers)  # pending or committed
+    assert again.from_cache and again.content == first.content
+    session.close()  # commits what is pending
+    other = cached_session(path)  # a new cache on the same file reads it from disk
+    assert other.cache.responses.count() == 1
+    third = other.get(url, params={"page": 1}, headers=headers)
+    assert third.from_cache and third.content == first.content
+    other.cache.clear()
+    assert other.cache.responses.count() == 0
+    other.close()
