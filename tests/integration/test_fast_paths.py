@@ -46,7 +46,7 @@ def test_pages_typed_on_arrival_equal_the_record_path(sandbox, make_client, monk
     assert len(fast) > (SIZES.forge_order_pages - 1) * SIZES.page_size  # every page is in
     pd.testing.assert_frame_equal(fast, slow)
     assert list(fast.dtypes) == list(slow.dtypes)
-    assert list(fast.columns)[0] == "region_id"
+    assert fast.columns[0] == "region_id"
     if backend == "numpy_nullable":  # the types the spec promises (frametypes knows these)
         check_frame(fast, "GetMarketsRegionIdOrders")
 
