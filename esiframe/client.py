@@ -40,6 +40,7 @@ from .limits import RouteLimit
 from .memo import ResultCache
 from .operations import Call, Operation
 from .pagedecode import page_decoder
+from .pagemeta import FrozenMeta
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
@@ -259,7 +260,7 @@ class Client:
         memo_key = self._memo_key(request, calls, owner) if self._reusable(request) else None
         hit = self.memo.get(memo_key) if memo_key is not None else None
         if hit is not None:
-            served_from_cache(hit.attrs["esi"])
+            hit.attrs["esi"] = served_from_cache(hit.attrs["esi"])
             return hit
         headers = self._headers(request.op, who, request.token, request.options)
         decode = None if request.raw else page_decoder(request.op)  # typed as pages arrive
@@ -432,7 +433,7 @@ class Client:
             tenant=self.settings.tenant,
             character=who.character_id if who is not None else None,
         )
-        result.attrs["esi"] = metadata(op, jobs, request.options, context)
+        result.attrs["esi"] = FrozenMeta(metadata(op, jobs, request.options, context))
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
             if expires is not None:

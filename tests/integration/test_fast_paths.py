@@ -85,3 +85,29 @@ def test_queued_cache_writes_are_seen_at_once_and_survive_close(sandbox, tmp_pat
     other.cache.clear()
     assert other.cache.responses.count() == 0
     other.close()
+
+
+def test_metadata_is_shared_by_derived_frames_and_cannot_be_changed(sandbox, make_client):
+    df = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    meta = df.attrs["esi"]
+    assert df["price"].attrs["esi"] is meta  # copied for free into every derived object
+    assert df[df["price"] > 0].attrs["esi"] is meta
+    assert meta["responses"].num_rows == meta["pages"] == SIZES.forge_order_pages
+    assert list(meta["responses"]["page"]) == list(range(1, SIZES.forge_order_pages + 1))
+    with pytest.raises(TypeError):
+        meta["pages"] = 0
+    with pytest.raises(TypeError):
+        meta["cache"]["fresh"] = 0
+
+
+def test_metadata_survives_a_json_round_trip(sandbox, make_client):
+    import json
+
+    from esiframe.pagemeta import FrozenMeta, PageTable, restore_attrs
+
+    df = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    back = restore_attrs(json.loads(json.dumps(df.attrs)))
+    assert isinstance(back["esi"], FrozenMeta)
+    assert isinstance(back["esi"]["responses"], PageTable)
+    assert back["esi"]["responses"] == df.attrs["esi"]["responses"]
+    assert back["esi"] == df.attrs["esi"]
