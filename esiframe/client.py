@@ -44,6 +44,7 @@ from .pagemeta import FrozenMeta
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
+from .results import ResultStore
 from .settings import ErrorPolicy, Settings
 from .spec import BUNDLED_DATE, Spec, load_spec
 
@@ -258,7 +259,7 @@ class Client:
         """plan -> reuse -> fetch -> assemble -> report."""
         calls, who, owner = self._plan(request)
         memo_key = self._memo_key(request, calls, owner) if self._reusable(request) else None
-        hit = self.memo.get(memo_key) if memo_key is not None else None
+        hit = self._reuse(memo_key) if memo_key is not None else None
         if hit is not None:
             hit.attrs["esi"] = served_from_cache(hit.attrs["esi"])
             return hit
@@ -438,7 +439,24 @@ class Client:
             expires = valid_until(result.attrs["esi"])
             if expires is not None:
                 self.memo.put(memo_key, result, expires)
+                self._results().put(memo_key, result, expires)
         return result
+
+    def _results(self) -> ResultStore:
+        """Finished results on disk beside the HTTP cache (a new process starts warm)."""
+        directory = self.settings.cache_dir
+        assert directory is not None  # reuse needs an on-disk cache
+        return self._once("results", lambda: ResultStore(directory / "results"))
+
+    def _reuse(self, key: str) -> pd.DataFrame | None:
+        """A finished result still within Expires: from memory, else from disk."""
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self._results().get(key)
+            expires = valid_until(hit.attrs["esi"]) if hit is not None else None
+            if hit is not None and expires is not None:
+                self.memo.put(key, hit, expires)
+        return hit
 
     def _reusable(self, request: _Request) -> bool:
         """A finished result may be reused only for a plain call with an on-disk cache."""

@@ -200,8 +200,7 @@ class Transport:
         420/429 wait and resend (``on_limit="raise"``: RateLimitedError); 5xx and dropped
         connections retry with backoff (then ServerError / TransportError); other 4xx raise
         ClientError at once (ESI charges every retry). ``stop`` interrupts waits (Ctrl-C).
-        ``decode`` turns a successful body (bytes) into ``Response.decoded`` instead of JSON;
-        its ValueError becomes a TransportError (an answer that cannot be read).
+        ``decode`` makes a 2xx body (bytes) ``Response.decoded`` instead of JSON.
         """
         req = _Outgoing(
             method, self.base_url + path, route, owner, query, headers, body,

@@ -170,7 +170,7 @@ class FrozenMeta(_FrozenDict):
         return cls(data)
 
 
-def restore_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+def restore_attrs(attrs: Mapping[Any, Any]) -> dict[Any, Any]:
     """A frame's ``attrs`` read back from JSON, with ``attrs["esi"]`` a FrozenMeta again."""
     esi = attrs.get("esi")
     if not isinstance(esi, Mapping):
