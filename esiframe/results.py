@@ -64,10 +64,10 @@ class ResultStore:
         """Keep ``frame`` until ``expires``; False (nothing kept) if it cannot be stored."""
         import pyarrow as pa
 
-        if any(pd.api.types.is_object_dtype(t) for t in frame.dtypes):
-            return False  # list/dict cells: Arrow would fill absent keys with None
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
+            if not _cells_kept(frame, table):
+                return False  # e.g. dicts lacking a key Arrow would add as None
             arrow_backed = len(frame.columns) > 0 and all(
                 isinstance(t, pd.ArrowDtype) for t in frame.dtypes
             )
@@ -116,6 +116,15 @@ class ResultStore:
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+
+
+def _cells_kept(frame: pd.DataFrame, table: Any) -> bool:
+    """Whether the Python objects of object columns (lists, dicts) come back exactly."""
+    for i, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_object_dtype(dtype):
+            if table.column(i).to_pylist() != frame.iloc[:, i].tolist():
+                return False
+    return True
 
 
 def _string_categories(frame: pd.DataFrame) -> list[str]:
