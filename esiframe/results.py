@@ -120,11 +120,11 @@ class ResultStore:
 
 def _cells_kept(frame: pd.DataFrame, table: Any) -> bool:
     """Whether the Python objects of object columns (lists, dicts) come back exactly."""
-    for i, dtype in enumerate(frame.dtypes):
-        if pd.api.types.is_object_dtype(dtype):
-            if table.column(i).to_pylist() != frame.iloc[:, i].tolist():
-                return False
-    return True
+    return all(
+        table.column(i).to_pylist() == frame.iloc[:, i].tolist()
+        for i, dtype in enumerate(frame.dtypes)
+        if pd.api.types.is_object_dtype(dtype)
+    )
 
 
 def _string_categories(frame: pd.DataFrame) -> list[str]:
