@@ -15,11 +15,9 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
 import pandas as pd
-import requests
-from requests.adapters import BaseAdapter
 
 from .assemble import (
     Context,
@@ -49,13 +47,16 @@ from .settings import ErrorPolicy, Settings
 from .spec import BUNDLED_DATE, Spec, load_spec
 
 if TYPE_CHECKING:
+    import requests
+    from requests.adapters import BaseAdapter
+
     from .auth import Auth, Character, Login
 
 __all__ = ["Client", "Settings", "configure", "default_client", "get"]
 
 _T = TypeVar("_T")
 #: What ``Client(transport=...)`` accepts: an adapter mounted under the cache, or a session.
-Connection = requests.Session | BaseAdapter
+Connection: TypeAlias = "requests.Session | BaseAdapter"
 
 
 class Client:
@@ -77,6 +78,9 @@ class Client:
     ) -> None:
         """``transport`` replaces the network: a ``requests`` adapter (mounted under the
         cache, e.g. :class:`esiframe.inprocess.InProcessAdapter`) or a whole session."""
+        import requests  # first needed here: `import esiframe` stays light
+        from requests.adapters import BaseAdapter
+
         if transport is not None and not isinstance(transport, requests.Session | BaseAdapter):
             raise ParameterError(
                 f"transport must be a requests.Session or a requests adapter, got {transport!r}"

@@ -17,10 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Literal
-
-import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     ClientError,
@@ -33,6 +30,10 @@ from .errors import (
 from .httpcache import cache_owner, cached_session
 from .httpcache import clear as clear_file
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
+
+if TYPE_CHECKING:  # requests is imported when the first Transport is built
+    import requests
+    from requests.adapters import BaseAdapter
 
 __all__ = [
     "CacheState",
@@ -54,13 +55,19 @@ WaitPolicy = Literal["sleep", "raise"]
 #: The SQLite file of the HTTP cache, inside the cache directory.
 CACHE_FILE = "http_cache.sqlite"
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
-#: A connection lost before or during the answer: worth another try.
-_DROPPED = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+
+
+def _dropped() -> tuple[type[Exception], ...]:
+    """A connection lost before or during the answer: worth another try."""
+    import requests
+
+    return (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    )
+
 #: Waits at least this long are logged as warnings (visible without logging set up).
 _LOUD_WAIT = 5.0
 
@@ -143,6 +150,9 @@ class Transport:
         clock: Clock | None = None,
         connection: requests.Session | BaseAdapter | None = None,
     ) -> None:
+        import requests
+        from requests.adapters import HTTPAdapter
+
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -251,7 +261,7 @@ class Transport:
                     req.method, req.url, req.query, req.headers, req.body,
                     req.force_refresh, req.use_cache,
                 )  # fmt: skip
-        except _DROPPED as exc:
+        except _dropped() as exc:
             self.limiter.release(req.route, req.owner)
             if attempt + 1 > self.retries:
                 raise TransportError(

@@ -18,11 +18,13 @@ from __future__ import annotations
 import atexit
 import base64
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["QueuedWrites", "cache_key", "cache_owner", "cached_session", "clear"]
 
@@ -90,6 +92,8 @@ class _Writer:
             self.changed.wait_for(lambda: not self.pending and not self.busy, timeout=60)
 
     def _run(self) -> None:
+        import sqlite3
+
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         connection.execute("PRAGMA busy_timeout=30000")
         while True:
@@ -98,7 +102,7 @@ class _Writer:
                 batch, self.busy = dict(self.pending), True
             try:
                 self._commit(connection, batch)
-            except sqlite3.Error:
+            except sqlite3.Error:  # e.g. the file was removed or is locked for too long
                 self.failures += 1  # the entries stay unstored: the pages are fetched again
             with self.changed:
                 for key, value in batch.items():
