@@ -151,3 +151,37 @@ def test_every_public_get_comes_back_from_disk_unchanged(sandbox, make_client, t
         pd.testing.assert_frame_equal(again, built, obj=op_id)
         served += sandbox.log.count(operation_id=op_id) == before
     assert served > len(_public_gets()) // 2  # most answers carry an Expires: no request
+
+
+def test_pending_cache_writes_are_seen_by_every_cache_on_the_file(sandbox, tmp_path):
+    path = tmp_path / "http_cache.sqlite"
+    one, two = cached_session(path), cached_session(path)  # two clients, one cache file
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    first = one.get(url, params=QUERY, headers=headers)
+    seen = two.get(url, params=QUERY, headers=headers)  # committed or still queued
+    assert seen.from_cache and seen.content == first.content
+    one.close()
+    two.close()
+
+
+def test_an_answer_the_decoder_cannot_read_is_a_transport_error(sandbox):
+    from esiframe.errors import TransportError
+    from esiframe.http import Transport
+    from esiframe.limits import RouteLimit
+
+    transport = Transport(sandbox.url, headers={}, cache=None, timeout=10, max_workers=2)
+
+    def unreadable(body: bytes) -> object:
+        raise ValueError("not an array of records")
+
+    with pytest.raises(TransportError, match="unreadable answer"):
+        transport.send(
+            "GET",
+            "/markets/10000002/orders",
+            route=RouteLimit(),
+            query=QUERY,
+            headers={"X-Compatibility-Date": "2026-08-04"},
+            decode=unreadable,
+        )
+    transport.close()
