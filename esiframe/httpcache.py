@@ -96,6 +96,9 @@ class _Writer:
 
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         connection.execute("PRAGMA busy_timeout=30000")
+        # as requests-cache sets it for WAL: a commit is atomic but not fsynced at once
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
         while True:
             with self.changed:
                 self.changed.wait_for(lambda: bool(self.pending))
