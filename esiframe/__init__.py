@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .catalog import Description
 from .client import Client, Settings, configure, default_client, get
 from .errors import (
     AuthError,
@@ -31,16 +32,19 @@ from .errors import (
     ServerError,
     TokenInvalid,
     TransportError,
+    UnexpectedAnswerError,
 )
 from .export import read_parquet, to_parquet
 from .frames import explode
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from .auth import Login
     from .catalog import Ops
-    from .operations import Operation
 
 __all__ = [
     "AuthError",
@@ -60,29 +64,51 @@ __all__ = [
     "Settings",
     "TokenInvalid",
     "TransportError",
+    "UnexpectedAnswerError",
     "__version__",
     "characters",
     "configure",
     "describe",
     "explode",
     "get",
+    "label",
     "login",
     "logout",
     "names",
     "ops",
     "read_parquet",
+    "sync",
     "to_parquet",
 ]
 
 
-def names(ids: Any) -> pd.DataFrame:
-    """id, name and category of EVE ids, on the default client (PostUniverseNames)."""
-    return default_client().names(ids)
+def names(ids: Any, *, language: str | None = None) -> pd.DataFrame:
+    """id, name and category of EVE ids, on the default client (PostUniverseNames).
+
+    Invalid ids are listed in ``df.attrs["esi"]["invalid_ids"]``, never raised.
+    """
+    return default_client().names(ids, language=language)
 
 
-def describe(operation: str) -> Operation:
-    """An operation's parameters and facts; displays as a table in Jupyter."""
-    return default_client().operation(operation)
+def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None) -> pd.DataFrame:
+    """A copy of ``df`` with ``type_name`` after ``type_id`` and so on, on the default client."""
+    return default_client().label(df, columns, language=language)
+
+
+def sync(
+    operation: str,
+    path: str | os.PathLike[str],
+    key: str | Sequence[str] | None = None,
+    partition_cols: Sequence[str] | None = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Upsert an operation's data into a Parquet dataset; see :meth:`Client.sync`."""
+    return default_client().sync(operation, path, key, partition_cols, **params)
+
+
+def describe(operation: str) -> Description:
+    """An operation's parameters and facts: a table in Jupyter, text when printed elsewhere."""
+    return Description(default_client().operation(operation))
 
 
 def login(client_id: str | None = None, scopes: Any = (), **kwargs: Any) -> Login:

@@ -27,7 +27,9 @@ __all__ = [
     "Context",
     "failures",
     "frame",
+    "merged_metadata",
     "metadata",
+    "named_frame",
     "partial_error",
     "raw",
     "served_from_cache",
@@ -190,6 +192,11 @@ def _records(op: Operation, result: Walk) -> tuple[list[Any], Mapping[str, Any]]
     return rows, item
 
 
+def record_schema(op: Operation) -> Mapping[str, Any]:
+    """The schema of one row of ``op``'s frame (object-shaped), as :func:`_records` reads it."""
+    return _records(op, Walk([], [], None))[1]
+
+
 def _one_field(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": {name: schema}, "required": [name]}
 
@@ -225,7 +232,16 @@ def metadata(op: Operation, jobs: list[Job], options: Options, context: Context)
         "cache": counts,
         "responses": responses,
         "errors": failures(jobs),
-    }
+    } | ({"cursor": _cursor(op, jobs)} if op.pagination == "cursor" else {})
+
+
+def _cursor(op: Operation, jobs: list[Job]) -> dict[str, Any] | None:
+    """Where an ``after=`` walk goes on from: the token, when ESI issued it, and the route's
+    ``x-tombstone-ttl`` (how long that token still reports deletions; docs/esi.md §3.2)."""
+    cursors = [job.result.cursor for job in jobs if job.result is not None and job.result.cursor]
+    if len(cursors) != 1:  # several calls (fan-out) have one cursor each: no single one
+        return None
+    return {**cursors[0], "tombstone_ttl": op.tombstone_ttl}
 
 
 def _answered_date(jobs: list[Job]) -> str | None:
@@ -306,3 +322,64 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return value
+
+
+def merged_metadata(metas: list[Mapping[str, Any]], requests: int) -> dict[str, Any]:
+    """The metadata of several calls of one operation as one call's: every request and page
+    counted, the earliest ``Expires``, the latest ``Last-Modified``, every response kept."""
+    if not metas:
+        return {"requests": requests, "pages": 0, "responses": [], "errors": [], "cache": {}}
+    merged = dict(metas[0])
+    responses = [r for meta in metas for r in meta["responses"]]
+    expires = [m["expires"] for m in metas if m.get("expires")]
+    modified = [m["last_modified"] for m in metas if m.get("last_modified")]
+    etags = {m.get("etag") for m in metas}
+    merged.update(
+        requests=requests,
+        pages=len(responses),
+        responses=responses,
+        expires=min(expires) if expires else None,
+        last_modified=max(modified) if modified else None,
+        etag=etags.pop() if len(etags) == 1 else None,
+        cache={k: sum(m["cache"].get(k, 0) for m in metas) for k in metas[0]["cache"]},
+        errors=[e for m in metas for e in m["errors"]],
+    )
+    return merged
+
+
+def named_frame(
+    wanted: list[int],
+    found: pd.DataFrame,
+    invalid: list[int],
+    metas: list[Mapping[str, Any]],
+    requests: int,
+) -> pd.DataFrame:
+    """The answer of ``names``: one row per id ESI named, in the order asked.
+
+    Ids ESI refused (or left out of a 200 answer) are listed in ``attrs["esi"]["invalid_ids"]``
+    in the order asked, so no id is dropped without a word.
+    """
+    if found.empty and len(found.columns) == 0:
+        found = pd.DataFrame(
+            {
+                "id": pd.Series([], dtype="int64"),
+                "name": pd.Series([], dtype="string"),
+                "category": pd.Series([], dtype="category"),
+            }
+        )
+    order = {value: n for n, value in enumerate(wanted)}
+    found = found.drop_duplicates("id")
+    found = (
+        found.assign(_order=found["id"].map(order))
+        .sort_values("_order", kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+    named = set(found["id"].tolist())
+    missing = set(invalid) | {i for i in wanted if i not in named}
+    meta = merged_metadata(metas, requests)
+    meta.setdefault("operation", "PostUniverseNames")
+    meta["parameters"] = {"ids": len(wanted)}
+    meta["invalid_ids"] = [i for i in wanted if i in missing]
+    found.attrs["esi"] = meta
+    return found

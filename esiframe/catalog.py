@@ -7,6 +7,7 @@ rich display, so TAB completion and ``?`` work in Jupyter.
 
 from __future__ import annotations
 
+import difflib
 import html
 import inspect
 import re
@@ -18,7 +19,7 @@ import pandas as pd
 from .operations import Operation
 from .spec import Spec
 
-__all__ = ["BoundOperation", "CallFunction", "Ops", "TagGroup", "tag_attribute"]
+__all__ = ["BoundOperation", "CallFunction", "Description", "Ops", "TagGroup", "tag_attribute"]
 
 #: call(operation_id, **params) -> DataFrame, e.g. ``Client.get``
 CallFunction = Callable[..., pd.DataFrame]
@@ -27,6 +28,36 @@ CallFunction = Callable[..., pd.DataFrame]
 def tag_attribute(tag: str) -> str:
     """``"Faction Warfare"`` -> ``"faction_warfare"``."""
     return re.sub(r"\W+", "_", tag).strip("_").lower()
+
+
+def _closest(name: str, candidates: list[str], n: int = 5) -> list[str]:
+    """The ``n`` candidates most like ``name`` (case and underscores ignored), best first."""
+    key = name.lower().replace("_", "")
+    unique = list(dict.fromkeys(candidates))
+    return sorted(unique, key=lambda c: -difflib.SequenceMatcher(None, key, c.lower()).ratio())[:n]
+
+
+class Description:
+    """What ``ef.describe(op)`` shows: the facts as a table in Jupyter, as text elsewhere.
+
+    Attribute access reaches the operation itself (``describe(op).signature``).
+    """
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+
+    def __str__(self) -> str:
+        return self.operation.describe_text()
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return self.operation._repr_markdown_()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.operation, name)
 
 
 class BoundOperation:
@@ -39,7 +70,9 @@ class BoundOperation:
         self.__doc__ = operation.__doc__
         self.__signature__: inspect.Signature = operation.__signature__
 
-    def __call__(self, **params: Any) -> pd.DataFrame:
+    def __call__(self, *args: Any, **params: Any) -> pd.DataFrame:
+        if args:
+            raise self.operation.positional_error(args)
         return self._call(self.operation.operation_id, **params)
 
     def __repr__(self) -> str:
@@ -66,7 +99,10 @@ class TagGroup:
 
     def __getattr__(self, name: str) -> BoundOperation:
         if name.startswith("_") or name not in self._ids:
-            raise AttributeError(f"no operation {name!r} under tag {self.tag!r}; see dir()")
+            raise AttributeError(
+                f"no operation {name!r} under tag {self.tag!r}; closest: "
+                + ", ".join(_closest(name, [*self._ids, *self._spec.ids()]))
+            )
         return BoundOperation(self._call, self._spec.operation(name))
 
     def __iter__(self) -> Any:

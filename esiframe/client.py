@@ -10,10 +10,12 @@ environment variables.
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
@@ -22,29 +24,45 @@ import pandas as pd
 from .assemble import (
     Context,
     complete,
+    jsonable,
+    merged_metadata,
     metadata,
+    named_frame,
     partial_error,
+    record_schema,
     served_from_cache,
     valid_until,
 )
 from .assemble import frame as make_frame
 from .assemble import raw as raw_json
 from .catalog import Ops
-from .errors import AuthError, EsiError, EsiframeWarning, ParameterError
+from .errors import (
+    AuthError,
+    EsiError,
+    EsiframeWarning,
+    EsiHTTPError,
+    ParameterError,
+    TransportError,
+)
 from .fetcher import Budget, FetchContext, run_jobs
-from .frames import DtypeBackend
+from .frames import DATE_COLUMNS_ATTR, DtypeBackend, date_columns
 from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
+from .many import cast, is_many, stack
 from .memo import ResultCache
+from .names import NameBook, clean_ids, resolve
+from .names import label as label_frame
 from .operations import Call, Operation
 from .pagedecode import page_decoder
 from .pagemeta import FrozenMeta
+from .paging import cursor_start
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
 from .results import ResultStore
-from .settings import ErrorPolicy, Settings
+from .settings import ErrorPolicy, Settings, warn_plain_http
 from .spec import BUNDLED_DATE, Spec, load_spec
+from .sync import sync as sync_dataset
 
 if TYPE_CHECKING:
     import requests
@@ -90,8 +108,10 @@ class Client:
             self.settings = Settings.from_env(**overrides)
         else:
             self.settings = settings.updated(**overrides)
+        warn_plain_http(self.settings.base_url, "the ESI URL", "your requests and tokens")
         self.clock = clock
         self.memo = ResultCache()
+        self.name_book = NameBook()
         self._building = threading.RLock()
         self._parts: dict[str, Any] = {}
         if not self.settings.contact and not Client._warned_contact:
@@ -214,7 +234,7 @@ class Client:
         pages: int | None = None,
         language: str | None = None,
         languages: Sequence[str] | None = None,
-        character: str | int | None = None,
+        character: str | int | Sequence[str | int] | None = None,
         token: str | None = None,
         body: Any = None,
         each: Any = None,
@@ -227,14 +247,14 @@ class Client:
         if_modified_since: datetime | str | None = None,
         progress: bool | None = None,
         max_requests: int | None = None,
+        after: str | Mapping[str, Any] | None = None,
         **params: Any,
     ) -> Any:
         """All the data of one ESI operation as a typed DataFrame (checked before any request).
 
-        ``params`` are the operation's parameters; a list for a scalar fans out (lists cross),
-        ``each=`` rows pair. ``pages`` walks only the first N pages; ``languages`` merges
-        translated text as ``name_en``, ``name_de``...; ``raw=True`` (or :meth:`get_raw`)
-        gives the parsed JSON. A call over ``max_requests`` requests is refused.
+        A list for a scalar fans out (lists cross), ``each=`` rows pair; ``pages=N`` walks N
+        pages; ``character="all"`` or a list: one frame for those characters; cursor routes'
+        ``after=df.attrs["esi"]["cursor"]``: only records changed since. See the README.
         """
         op = self.spec.operation(operation)
         options = plan_options(
@@ -253,7 +273,9 @@ class Client:
             progress=progress,
             max_requests=max_requests,
         )
-        return self._execute(_Request(op, options, params, body, each, character, token, raw))
+        start = cursor_start(op, after, time.time())
+        request = _Request(op, options, params, body, each, character, token, raw, start)
+        return self._execute_many(request) if is_many(character) else self._execute(request)
 
     def get_raw(self, operation: str, /, **kwargs: Any) -> Any:
         """The parsed JSON of an operation: one call's data, or one entry per request."""
@@ -269,22 +291,107 @@ class Client:
             return hit
         headers = self._headers(request.op, who, request.token, request.options)
         decode = None if request.raw else page_decoder(request.op)  # typed as pages arrive
-        jobs = self._fetch(request.op, calls, request.options, headers, owner, decode)
+        jobs = self._fetch(request, calls, headers, owner, decode)
         result = self._assemble(request, jobs, who, memo_key)
         return self._report(request, jobs, result)
 
     def _plan(self, request: _Request) -> tuple[list[Call], Character | None, str]:
         """The requests to send, the character they read for, and whose limits they spend.
 
-        Local only (the spec and the token store): every refusal comes before any request.
+        Local (the spec and the token store): every refusal comes before any request. The
+        one request it may send, after the count is checked, is the acting character's
+        public record, for the ``corporation_id`` of a corporation route.
         """
         op = request.op
         if not op.read_only:
             raise ParameterError(changes_data_message(op.operation_id, op.method))
         who, owner = self._whose(op, request.character, request.token, request.params)
-        plan = op.plan(request.params, body=request.body, each=request.each)
-        plan.check_limit(request.options.max_requests, languages=len(request.options.languages))
-        return plan.calls(), who, owner
+        params = request.params
+        corporation = _takes(op, "corporation_id") and params.get("corporation_id") is None
+        if corporation and owner.startswith("character:"):
+            self._check_count(request, {**params, "corporation_id": 1}, characters=1)
+            params["corporation_id"] = self._corporation_of(int(owner.split(":", 1)[1]))
+        self._check_count(request, params, characters=1)
+        calls = op.plan(params, body=request.body, each=request.each).calls()
+        if request.after is not None and len(calls) > 1:
+            raise ParameterError(
+                f"after= walks one list forward, but this call of {op.operation_id} makes "
+                f"{len(calls)} requests; give one value per parameter"
+            )
+        return calls, who, owner
+
+    @staticmethod
+    def _check_count(request: _Request, params: dict[str, Any], *, characters: int) -> None:
+        """Refuse a call over ``max_requests`` (languages and characters multiply it)."""
+        plan = request.op.plan(params, body=request.body, each=request.each)
+        options = request.options
+        plan.check_limit(
+            options.max_requests, languages=len(options.languages), characters=characters
+        )
+
+    def _corporation_of(self, character_id: int) -> int:
+        """A character's corporation, from its public record (cached until ESI's Expires)."""
+        record = self.get("GetCharactersDetail", character_id=character_id, progress=False)
+        return int(record["corporation_id"].iloc[0])
+
+    def _execute_many(self, request: _Request) -> pd.DataFrame:
+        """One call per logged-in character of ``character=``, stacked into one frame.
+
+        Characters without the scope are refused together (or skipped with
+        ``errors="skip"``) and the whole count is checked, before any request.
+        """
+        op, options = request.op, request.options
+        scope = _check_many(request)
+        client_id = self.settings.client_id
+        chosen = cast(
+            op.operation_id,
+            scope,
+            request.character,
+            self.auth.characters_with(None, client_id),
+            self.auth.characters_with(op.scope, client_id),
+            skip=options.errors == "skip",
+            client_id=client_id,
+        )
+        if chosen.chosen:
+            probe = dict(request.params)
+            for name in ("character_id", "corporation_id"):
+                if _takes(op, name):
+                    probe.setdefault(name, 1)  # a placeholder: only the count matters here
+            self._check_count(request, probe, characters=len(chosen.chosen))
+        results, failed = self._each_character(request, chosen.chosen)
+        filled = [name for name in ("corporation_id",) if _takes(op, name)]
+        result = stack(results, make_frame(op, [], options), filled)
+        metas = [df.attrs["esi"] for _, df in results]
+        result.attrs["esi"] = merged_metadata(metas, sum(m["requests"] for m in metas)) | {
+            "operation": op.operation_id,
+            "parameters": jsonable(request.params),
+            "character": None,
+            "characters": [who.character_id for who, _ in results],
+            "skipped_characters": [*chosen.skipped, *failed],
+        }
+        return result
+
+    def _each_character(
+        self, request: _Request, chosen: Sequence[Character]
+    ) -> tuple[list[tuple[Character, pd.DataFrame]], list[dict[str, Any]]]:
+        """Run the call for each character in turn; with ``errors="skip"`` a character whose
+        call failed outright is listed with ESI's error instead of stopping the others."""
+        results, failed = [], []
+        for who in chosen:
+            try:
+                one = replace(request, params=dict(request.params), character=who.character_id)
+                results.append((who, self._execute(one)))
+            except (EsiHTTPError, TransportError) as exc:
+                if request.options.errors != "skip":
+                    raise
+                failed.append(
+                    {
+                        "character_id": who.character_id,
+                        "character_name": who.name,
+                        "reason": str(exc),
+                    }
+                )
+        return results, failed
 
     @staticmethod
     def _report(request: _Request, jobs: list[Job], result: Any) -> Any:
@@ -293,11 +400,67 @@ class Client:
             raise partial_error(request.op, jobs, result, is_raw=request.raw)
         return result
 
-    def names(self, ids: Sequence[int] | Any) -> pd.DataFrame:
-        """id, name and category of any EVE ids (PostUniverseNames, batched as ESI allows)."""
-        if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
-            raise ParameterError(f"names() takes a list of ids, got {ids!r}; e.g. names([34, 35])")
-        return self.get("PostUniverseNames", body=list(ids))
+    def sync(
+        self,
+        operation: str,
+        path: str | os.PathLike[str],
+        key: str | Sequence[str] | None = None,
+        partition_cols: Sequence[str] | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Fetch ``operation`` and upsert it into the Parquet dataset at ``path``.
+
+        Rows are matched on ``key`` (default: the record's id fields, plus parameters that
+        became columns); rows ESI no longer returns are kept; the write is atomic and logged
+        in the dataset's metadata. Returns the rows that were new or changed. A re-run within
+        ``Expires`` makes no request and changes nothing. ``params`` are as for :meth:`get`.
+        """
+        op = self.spec.operation(operation)
+        return sync_dataset(
+            self.get,
+            op.operation_id,
+            path,
+            key,
+            partition_cols,
+            record_schema=record_schema(op),
+            **params,
+        )
+
+    def names(self, ids: Sequence[int] | Any, *, language: str | None = None) -> pd.DataFrame:
+        """id, name and category of every valid EVE id (PostUniverseNames, batched).
+
+        ESI refuses a whole batch for one invalid id (docs/esi.md §1.9); such a batch is
+        split until the bad ids stand alone. They are listed in
+        ``df.attrs["esi"]["invalid_ids"]``, never raised. Duplicates and numpy/pandas
+        arrays are fine; rows come in the order the ids were first given.
+        """
+        wanted = clean_ids(ids)
+        lang = language or self.settings.language
+        answers: list[pd.DataFrame] = []
+        asked = [0]  # requests sent, refused batches included
+
+        def lookup(batch: list[int]) -> pd.DataFrame:
+            asked[0] += 1
+            found = self.get("PostUniverseNames", body=batch, language=lang, errors="raise")
+            answers.append(found)
+            return found
+
+        missing = self.name_book.unknown(lang, wanted)
+        if missing:  # ids named or refused before cost nothing (NameBook)
+            self.name_book.learn(lang, *resolve(missing, lookup))
+        found, invalid = self.name_book.lookup(lang, wanted)
+        return named_frame(wanted, found, invalid, [a.attrs["esi"] for a in answers], asked[0])
+
+    def label(
+        self,
+        df: pd.DataFrame,
+        columns: Sequence[str] | None = None,
+        *,
+        language: str | None = None,
+    ) -> pd.DataFrame:
+        """A copy of ``df`` with ``<stem>_name`` after each entity-id column (``type_id`` ->
+        ``type_name``); ids ESI cannot name stay NA. Other id columns cost no request."""
+        return label_frame(df, lambda ids: self.names(ids, language=language), columns)
 
     # -- login ----------------------------------------------------------------------------
 
@@ -394,14 +557,14 @@ class Client:
 
     def _fetch(
         self,
-        op: Operation,
+        request: _Request,
         calls: list[Call],
-        options: Options,
         headers: Mapping[str, str],
         owner: str,
         decode: Callable[[bytes], Any] | None = None,
     ) -> list[Job]:
         """Walk every call in every language; failures stay on their job."""
+        op, options = request.op, request.options
         jobs = [Job(call, lang) for lang in options.languages for call in calls]
         enabled = progress_enabled(options.progress)
         with Progress(op.operation_id, enabled=enabled, total=len(jobs)) as bar:
@@ -414,6 +577,7 @@ class Client:
                 budget=Budget(op, options.max_requests, len(jobs)),
                 bar=bar,
                 decode=decode,
+                after=request.after,
             )
             run_jobs(jobs, context, self.settings.max_workers)
         return jobs
@@ -438,7 +602,9 @@ class Client:
             tenant=self.settings.tenant,
             character=who.character_id if who is not None else None,
         )
-        result.attrs["esi"] = FrozenMeta(metadata(op, jobs, request.options, context))
+        meta = metadata(op, jobs, request.options, context)
+        result.attrs["esi"] = FrozenMeta(meta)  # frozen last: nothing changes it after
+        result.attrs[DATE_COLUMNS_ATTR] = date_columns(record_schema(op))
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
             if expires is not None:
@@ -486,6 +652,7 @@ class Client:
             "pages": options.pages,
             "dtype_backend": options.dtype_backend,
             "owner": owner,
+            "after": request.after,
         }
         return json.dumps(what, sort_keys=True, default=str)
 
@@ -499,9 +666,30 @@ class _Request:
     params: dict[str, Any]
     body: Any
     each: Any
-    character: str | int | None
+    character: Any  # a name or id; for _execute_many also "all" or a list of them
     token: str | None
     raw: bool
+    after: str | None = None  # cursor routes: walk forward from this token
+
+
+def _check_many(request: _Request) -> str:
+    """The scope of the operation run by ``character="all"`` or a list: only authenticated
+    operations, without the options that name one character or return one answer."""
+    op = request.op
+    if op.scope is None:
+        raise ParameterError(f"{op.operation_id} is public; character= does not apply")
+    clash = [k for k in ("character_id", "corporation_id") if k in request.params]
+    if request.token is not None or request.raw or clash:
+        raise ParameterError(
+            f"character={request.character!r} runs {op.operation_id} once per logged-in "
+            "character, filling character_id (and corporation_id) for each; leave out "
+            "token=, raw=True, character_id= and corporation_id="
+        )
+    return op.scope
+
+
+def _takes(op: Operation, name: str) -> bool:
+    return any(p.name == name for p in op.user_parameters)
 
 
 def _text_date(value: Any) -> str | None:

@@ -11,6 +11,7 @@ The hierarchy::
     │   ├── ServerError           5xx
     │   └── RateLimitedError      420 / 429, or a wait refused by on_limit="raise"
     ├── TransportError            no answer at all after the retries (no HTTP status)
+    ├── UnexpectedAnswerError     a 200 whose body cannot be what the spec promises
     ├── InconsistentPagesError    pages of one result never agreed on Last-Modified
     ├── PartialResultError        some requests of a fan-out failed; the rest is attached
     └── AuthError                 EVE SSO problems
@@ -44,6 +45,7 @@ __all__ = [
     "ServerError",
     "TokenInvalid",
     "TransportError",
+    "UnexpectedAnswerError",
 ]
 
 
@@ -122,6 +124,19 @@ class TransportError(EsiError):
     def __init__(self, message: str, *, url: str = "") -> None:
         super().__init__(message)
         self.url = url
+
+
+class UnexpectedAnswerError(EsiError):
+    """ESI (or something between) answered 200 with a body that is not the promised shape:
+    an HTML page, plain text, an empty body, a list where an object was promised.
+
+    ``.url`` and ``.excerpt`` (the first characters of the body) say what came back.
+    """
+
+    def __init__(self, message: str, *, url: str = "", excerpt: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+        self.excerpt = excerpt
 
 
 class InconsistentPagesError(EsiError):

@@ -3,12 +3,19 @@
 ``to_parquet(df, "orders.parquet")`` writes one file. With ``partition_cols=`` it writes a
 directory ``region_id=10000002/day=2026-08-04/part-<run>-0.parquet`` that grows by appends and
 daily re-runs (``existing="replace_partitions"`` rewrites only the partitions a frame covers, so
-re-running a job is idempotent).
+re-running a job is idempotent; ``existing="overwrite"`` replaces the whole file or dataset).
+
+Every write is atomic (see :mod:`esiframe.commit`): a write killed at any moment leaves the
+complete old data or the complete new data, each partition and the dataset as a whole, and
+readers never see a half-written file. The next write, or :func:`read_parquet`, finishes or
+undoes a killed one and removes its leftovers.
 
 What survives a round trip through :func:`read_parquet`:
 
 - dtypes, through pandas' own ``b"pandas"`` schema metadata (nullable ``Int64``, ``str`` and
   ``string``, tz-aware timestamps, dates, categories), list columns come back as Python lists;
+- ESI ``date`` columns (``datetime64`` columns named in ``df.attrs[DATE_COLUMNS_ATTR]``) are
+  stored as Parquet DATE, so DuckDB and Spark see dates, and come back as ``datetime64[us]``;
 - partition columns keep their real type (``int64`` stays ``int64``, dates stay dates) because
   the dataset's full schema is kept in a ``_common_metadata`` file next to the partitions, and
   category partition columns get their categories back;
@@ -24,24 +31,51 @@ Rows of a dataset come back grouped by partition, not in the order they were wri
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
+import operator
 import os
 import pathlib
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-__all__ = ["read_parquet", "to_parquet"]
+from .commit import (
+    JOURNAL,
+    Change,
+    apply_journal,
+    commit_change,
+    commit_lock,
+    data_files,
+    final_path,
+    fsync_path,
+    locked,
+    recover,
+    recover_file,
+    write_staged,
+)
+from .frames import DATE_COLUMNS_ATTR
+
+__all__ = ["DATE_COLUMNS_ATTR", "read_parquet", "to_parquet"]
+
+"""``df.attrs`` key listing the ``datetime64`` columns that hold ESI ``date`` values."""
+
+Existing = Literal["error", "append", "replace_partitions", "overwrite"]
 
 _META_KEY = b"esiframe"
 _FORMAT_VERSION = 1
 _COMMON_METADATA = "_common_metadata"
-_EXISTING = ("error", "append", "replace_partitions")
+_EXISTING = ("error", "append", "replace_partitions", "overwrite")
+_SUFFIXES = (".parquet", ".parq", ".pq")
 _BACKENDS = ("numpy_nullable", "pyarrow")
 _COMPRESSIONS = ("none", "snappy", "gzip", "brotli", "lz4", "zstd")
 _JSON_SCALARS = (str, int, float, bool)
@@ -62,39 +96,56 @@ _NULLABLE: dict[pa.DataType, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A frame checked and converted for writing: the Arrow table (with its ``b"esiframe"``
+    record in the schema metadata), the partition columns and that record."""
+
+    table: pa.Table
+    cols: list[str]
+    meta: dict[str, Any]
+
+
 def to_parquet(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
     partition_cols: Sequence[str] | None = None,
-    existing: Literal["error", "append", "replace_partitions"] = "error",
+    existing: Existing = "error",
     compression: str = "zstd",
 ) -> pathlib.Path:
     """Write ``df`` (with its ``attrs``) to a Parquet file, or to a hive-partitioned dataset.
 
-    Without ``partition_cols`` the frame goes to the single file ``path``. With them, ``path`` is
-    a directory of ``col=value`` partitions, readable by DuckDB
+    Without ``partition_cols`` the frame goes to the single file ``path``, whose name must end
+    in ``.parquet`` (``.parq``, ``.pq``). With them, ``path`` is a directory of ``col=value``
+    partitions, readable by DuckDB
     (``read_parquet('path/**/*.parquet', hive_partitioning=true)``), Polars, Dask and Spark.
 
     ``existing`` says what to do when ``path`` already holds data:
 
     - ``"error"`` (default): raise ``FileExistsError``;
     - ``"append"``: add new files beside the old ones (datasets only);
-    - ``"replace_partitions"``: replace the file, or for a dataset delete only the partition
-      directories this frame has rows for and write it there.
+    - ``"replace_partitions"``: replace the file, or for a dataset replace only the partition
+      directories this frame has rows for;
+    - ``"overwrite"``: replace the file or the whole dataset (its partitioning and columns too).
 
     Partition columns must be integers, strings, booleans, dates or categories of those, and
-    hold no nulls. Returns the path written.
+    hold no nulls. The write is atomic (module docstring). Returns the path written.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"to_parquet expects a pandas DataFrame, got {type(df).__name__}")
     if existing not in _EXISTING:
         raise ValueError(f"existing={existing!r} is not allowed; use one of {_EXISTING}")
-    if not isinstance(compression, str) or compression.lower() not in _COMPRESSIONS:
-        raise ValueError(
-            f"compression={compression!r} is not supported; use one of {_COMPRESSIONS}"
-        )
+    _check_compression(compression)
+    prepared = prepare(df, partition_cols)
     target = pathlib.Path(path).expanduser()
+    if prepared.cols:
+        return _write_dataset(prepared, target, existing, compression.lower())
+    return _write_file(prepared.table, target, existing, compression.lower())
+
+
+def prepare(df: pd.DataFrame, partition_cols: Sequence[str] | None) -> Prepared:
+    """Check ``df`` and turn it into the Arrow table that is written, before touching disk."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"to_parquet expects a pandas DataFrame, got {type(df).__name__}")
     try:
         attrs = json.loads(json.dumps(df.attrs, default=str))
     except (TypeError, ValueError) as exc:
@@ -103,16 +154,46 @@ def to_parquet(
     frame.attrs = attrs
     _check_column_names(frame)
     cols = _check_partition_cols(frame, partition_cols)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table, dates = _dates_as_date32(pa.Table.from_pandas(frame, preserve_index=False), attrs)
     if cols:
         _check_partition_values(table, cols)
-    meta = _run_metadata(attrs, table, cols)
+    meta = _run_metadata(attrs, table, cols, dates)
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()}
     )
-    if cols:
-        return _write_dataset(table, target, cols, existing, compression.lower(), meta["run_id"])
-    return _write_file(table, target, existing, compression.lower())
+    return Prepared(table, cols, meta)
+
+
+def _check_compression(compression: str) -> None:
+    if not isinstance(compression, str) or compression.lower() not in _COMPRESSIONS:
+        raise ValueError(
+            f"compression={compression!r} is not supported; use one of {_COMPRESSIONS}"
+        )
+
+
+def _dates_as_date32(table: pa.Table, attrs: dict[str, Any]) -> tuple[pa.Table, list[str]]:
+    """Store ESI ``date`` columns (naive ``datetime64`` at midnight) as Arrow/Parquet DATE.
+
+    Returns the table and the columns converted (they are turned back on read).
+    """
+    converted: list[str] = []
+    marked = attrs.get(DATE_COLUMNS_ATTR) or []
+    for name in marked if isinstance(marked, list) else []:
+        if name not in table.schema.names:
+            continue
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        if not pa.types.is_timestamp(column.type) or column.type.tz is not None:
+            continue  # already dates (pyarrow backend) or not what frames marks
+        dates = column.cast(pa.date32())
+        if pc.all(pc.equal(dates.cast(column.type), column)).as_py() is False:
+            raise ValueError(
+                f"column {name!r} is listed in df.attrs[{DATE_COLUMNS_ATTR!r}] as an ESI date "
+                "but holds times of day; remove it from that list to store timestamps"
+            )
+        table = table.set_column(index, table.schema.field(index).with_type(pa.date32()), dates)
+        converted.append(name)
+    return table, converted
 
 
 def read_parquet(
@@ -135,20 +216,47 @@ def read_parquet(
     source = pathlib.Path(path).expanduser()
     if not source.exists():
         raise FileNotFoundError(f"no Parquet file or dataset directory at {source}")
-    dataset, ours = _open(source)
-    wanted = _check_columns(columns, dataset.schema)
-    expression = _filter_expression(filters)
-    table = dataset.to_table(columns=wanted, filter=expression)
-    runs = _runs(dataset, expression)
+    table, runs, ours = _read_whole(source, columns, _filter_expression(filters))
     if dtype_backend == "pyarrow":
         out: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
     else:
         out = _to_nullable_pandas(table)
         _restore_categories(out, runs)
+        _restore_dates(out, runs)
     out = _with_named_index_as_columns(out).reset_index(drop=True)
     if runs or ours:
         out.attrs = _attrs_from_runs(runs)
     return out
+
+
+def _read_whole(
+    source: pathlib.Path, columns: Sequence[str] | None, expression: ds.Expression | None
+) -> tuple[pa.Table, list[dict[str, Any]], bool]:
+    """Read the data as one commit left it (never half of a change; module docstring)."""
+    if source.is_file():
+        dataset, ours = open_dataset(source)
+        table = dataset.to_table(columns=_check_columns(columns, dataset.schema), filter=expression)
+        return table, _runs(dataset, expression), ours
+    for _ in range(3):
+        if (source / JOURNAL).is_file():
+            _finish_killed_write(source)
+        with commit_lock(source, shared=True):
+            if (source / JOURNAL).is_file():
+                continue  # a writer was killed between our check and our lock: finish it first
+            dataset, ours = open_dataset(source)
+            wanted = _check_columns(columns, dataset.schema)
+            table = dataset.to_table(columns=wanted, filter=expression)
+            return table, _runs(dataset, expression), ours
+    raise RuntimeError(f"{source} keeps showing an unfinished write; is it being rewritten?")
+
+
+def _finish_killed_write(source: pathlib.Path) -> None:
+    """Roll forward a committed change whose writer was killed, so the read sees it whole."""
+    try:
+        with locked(source), commit_lock(source, shared=False):
+            apply_journal(source)
+    except PermissionError:
+        pass  # a read-only copy: read what is there
 
 
 def _with_named_index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +342,9 @@ def _check_partition_values(table: pa.Table, cols: list[str]) -> None:
             )
 
 
-def _run_metadata(attrs: dict[str, Any], table: pa.Table, cols: list[str]) -> dict[str, Any]:
+def _run_metadata(
+    attrs: dict[str, Any], table: pa.Table, cols: list[str], dates: list[str]
+) -> dict[str, Any]:
     """The ``b"esiframe"`` record of one write: when, the frame's attrs, the partitioning, and
     the categories of category columns (Parquet keeps only the values that occur in a file)."""
     categories: dict[str, dict[str, Any]] = {}
@@ -250,6 +360,7 @@ def _run_metadata(attrs: dict[str, Any], table: pa.Table, cols: list[str]) -> di
         "written_at": dt.datetime.now(dt.UTC).isoformat(),
         "partition_cols": cols,
         "categories": categories,
+        "date_columns": dates,
         "attrs": attrs,
     }
 
@@ -265,67 +376,154 @@ def _write_file(
     if existing == "append":
         raise ValueError(
             "existing='append' needs partition_cols: a single Parquet file cannot be appended "
-            "to. Pass partition_cols=[...] to write a dataset, or existing='replace_partitions' "
+            "to. Pass partition_cols=[...] to write a dataset, or existing='overwrite' "
             "to replace the file"
         )
-    if existing == "error" and target.exists():
-        raise FileExistsError(
-            f"{target} already exists; pass existing='replace_partitions' to replace it, or "
-            "write a dataset with partition_cols=[...] and existing='append' to add to one"
+    if target.suffix.lower() not in _SUFFIXES:
+        raise ValueError(
+            f"{str(target)!r} does not end in .parquet; to_parquet writes Parquet only. "
+            "For CSV use df.to_csv(path), for JSON df.to_json(path); or name the file "
+            "something.parquet"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        pq.write_table(table, partial, compression=compression)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with locked(target.parent):
+        recover_file(target)
+        if existing == "error" and target.exists():
+            raise FileExistsError(
+                f"{target} already exists; pass existing='overwrite' to replace it, or "
+                "write a dataset with partition_cols=[...] and existing='append' to add to one"
+            )
+        run_id = uuid.uuid4().hex
+        staged = write_staged(
+            lambda p: pq.write_table(table, p, compression=compression), target, run_id
+        )
+        os.replace(target.with_name(staged), target)
+        fsync_path(target.parent)
     return target
 
 
 def _write_dataset(
-    table: pa.Table,
-    target: pathlib.Path,
-    cols: list[str],
-    existing: str,
-    compression: str,
-    run_id: str,
+    prepared: Prepared, target: pathlib.Path, existing: str, compression: str
 ) -> pathlib.Path:
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(
             f"{target} is a file; a partitioned dataset needs a directory path "
             "(or drop partition_cols to write a single file)"
         )
-    has_data = target.is_dir() and any(target.iterdir())
-    if has_data and existing == "error":
-        raise FileExistsError(
-            f"{target} already holds data; pass existing='append' to add files, or "
-            "existing='replace_partitions' to replace the partitions this frame covers"
+    with locked(target):
+        recover(target)
+        has_data = bool(data_files(target)) or (target / _COMMON_METADATA).is_file()
+        if has_data and existing == "error":
+            raise FileExistsError(
+                f"{target} already holds data; pass existing='append' to add files, "
+                "existing='replace_partitions' to replace the partitions this frame covers, "
+                "or existing='overwrite' to replace the dataset"
+            )
+        table = prepared.table
+        stored = None if existing == "overwrite" else stored_schema(target)
+        if stored is not None:
+            table = conform(table, stored, prepared.cols)
+        replace = {"append": "none", "overwrite": "all"}.get(existing, "touched")
+        fresh = existing == "overwrite" or not (target / _COMMON_METADATA).is_file()
+        write_locked(
+            table,
+            target,
+            prepared.cols,
+            replace=replace,  # type: ignore[arg-type]
+            compression=compression,
+            common=table.schema if fresh else None,
         )
-    common = target / _COMMON_METADATA
-    stored = pq.read_schema(common) if has_data and common.is_file() else None
-    if stored is not None and _esiframe_meta(stored.metadata) is not None:
-        table = _conform(table, stored, cols)
-    fmt = ds.ParquetFileFormat()
-    partitions = table.group_by(cols).aggregate([]).num_rows
-    ds.write_dataset(
-        table.replace_schema_metadata(_without_partition_columns(table.schema.metadata, cols)),
-        target,
-        format=fmt,
-        partitioning=ds.partitioning(
-            pa.schema([table.schema.field(c) for c in cols]), flavor="hive"
-        ),
-        basename_template=f"part-{run_id}-{{i}}.parquet",
-        existing_data_behavior=(
-            "delete_matching" if existing == "replace_partitions" else "overwrite_or_ignore"
-        ),
-        file_options=fmt.make_write_options(compression=compression),
-        max_partitions=max(partitions, 1),
-    )
-    if not common.is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        pq.write_metadata(table.schema, common)
     return target
+
+
+def stored_schema(target: pathlib.Path) -> pa.Schema | None:
+    """The schema esiframe recorded for the dataset at ``target`` (None: not esiframe's)."""
+    common = target / _COMMON_METADATA
+    stored = pq.read_schema(common) if common.is_file() else None
+    if stored is None or _esiframe_meta(stored.metadata) is None:
+        return None
+    return stored
+
+
+def write_locked(
+    table: pa.Table,
+    target: pathlib.Path,
+    cols: list[str],
+    *,
+    replace: Literal["none", "touched", "all"] | frozenset[pathlib.Path],
+    compression: str,
+    common: pa.Schema | None,
+) -> list[str]:
+    """Stage ``table`` as new files of the dataset and commit them in one change (lock held).
+
+    ``replace`` says which old data files the change deletes: none (append), those in the
+    partitions the table has rows in, all, or those in the given folders (plus the touched).
+    ``common`` (if given) becomes the dataset's ``_common_metadata``. Returns the new files,
+    relative to ``target``.
+    """
+    run_id = uuid.uuid4().hex
+    staged = _stage_partitions(table, target, cols, run_id, compression)
+    renames = [(_rel(p, target), _rel(final_path(p), target)) for p in staged]
+    if common is not None:
+        name = write_staged(
+            lambda p: pq.write_metadata(common, p), target / _COMMON_METADATA, run_id
+        )
+        renames.append((name, _COMMON_METADATA))
+    touched = {p.parent for p in staged} | (replace if isinstance(replace, frozenset) else set())
+    old = data_files(target) if replace != "none" else []
+    deletes = [_rel(p, target) for p in old if replace == "all" or p.parent in touched]
+    commit_change(Change(target, tuple(renames), tuple(deletes)))
+    if deletes:
+        recover(target)  # removes the partition directories the change emptied
+    return [final for _, final in renames if final != _COMMON_METADATA]
+
+
+def _stage_partitions(
+    table: pa.Table, target: pathlib.Path, cols: list[str], run_id: str, compression: str
+) -> list[pathlib.Path]:
+    """Write one staged file per partition (rows sorted into runs of equal partition values).
+
+    Partition columns live in the folder names (``col=value``, formatted by Arrow's hive
+    partitioning, as DuckDB and Spark expect), not in the files.
+    """
+    if not table.num_rows:
+        return []
+    data = table.replace_schema_metadata(_without_partition_columns(table.schema.metadata, cols))
+    name = pathlib.Path(f"part-{run_id}-0.parquet")
+    if not cols:
+        return [target / write_staged(_parquet_writer(data, compression), target / name, run_id)]
+    plain = pa.table({c: _plain(table.column(c)) for c in cols})
+    order = pc.sort_indices(plain, sort_keys=[(c, "ascending") for c in cols])
+    data, plain = data.take(order).drop_columns(cols), plain.take(order)
+    change = np.zeros(plain.num_rows, dtype=bool)
+    change[0] = True
+    for col in cols:
+        values = plain.column(col)
+        change[1:] |= pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+    starts = [*np.flatnonzero(change).tolist(), plain.num_rows]
+    partitioning = ds.partitioning(plain.schema, flavor="hive")
+    staged = []
+    for start, end in itertools.pairwise(starts):
+        row = plain.slice(start, 1).to_pylist()[0]
+        expression = functools.reduce(operator.and_, [pc.field(c) == row[c] for c in cols])
+        folder = target / partitioning.format(expression)[0]
+        piece = _parquet_writer(data.slice(start, end - start), compression)
+        staged.append(folder / write_staged(piece, folder / name, run_id))
+    return staged
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Category (dictionary) values as their plain values: what a folder name holds."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
+def _parquet_writer(data: pa.Table, compression: str) -> Callable[[pathlib.Path], None]:
+    return lambda path: pq.write_table(data, path, compression=compression)
+
+
+def _rel(path: pathlib.Path, root: pathlib.Path) -> str:
+    return pathlib.Path(os.path.relpath(path, root)).as_posix()
 
 
 def _without_partition_columns(metadata: dict[bytes, bytes], cols: list[str]) -> dict[bytes, bytes]:
@@ -338,7 +536,7 @@ def _without_partition_columns(metadata: dict[bytes, bytes], cols: list[str]) ->
     return {**metadata, b"pandas": json.dumps(pandas_meta).encode()}
 
 
-def _conform(table: pa.Table, stored: pa.Schema, cols: list[str]) -> pa.Table:
+def conform(table: pa.Table, stored: pa.Schema, cols: list[str]) -> pa.Table:
     """Fit a frame to the dataset it is added to: same partitioning, same columns and types."""
     written = (_esiframe_meta(stored.metadata) or {}).get("partition_cols")
     if written != cols:
@@ -385,7 +583,7 @@ def _value_type(field: pa.Field) -> pa.Field:
     return field
 
 
-def _open(source: pathlib.Path) -> tuple[ds.Dataset, bool]:
+def open_dataset(source: pathlib.Path) -> tuple[ds.Dataset, bool]:
     """Open a file or a dataset directory; also say whether esiframe wrote the dataset."""
     if source.is_file():
         return ds.dataset(source, format="parquet"), False
@@ -486,3 +684,11 @@ def _restore_categories(out: pd.DataFrame, runs: list[dict[str, Any]]) -> None:
         values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column
         categories = {**known, **dict.fromkeys(pd.unique(values.dropna()))}
         out[name] = column.astype(pd.CategoricalDtype(list(categories), ordered=ordered))
+
+
+def _restore_dates(out: pd.DataFrame, runs: list[dict[str, Any]]) -> None:
+    """ESI ``date`` columns stored as DATE come back as the ``datetime64[us]`` frames give."""
+    names = {name for run in runs for name in run.get("date_columns") or []}
+    for name in sorted(names):
+        if name in out.columns and not pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = pd.to_datetime(out[name]).astype("datetime64[us]")

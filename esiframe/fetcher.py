@@ -80,6 +80,7 @@ class FetchContext:
     stop: threading.Event = field(default_factory=threading.Event)
     #: Types each page body as it arrives (X-Pages records; None: JSON as usual).
     decode: Callable[[bytes], Any] | None = None
+    after: str | None = None  # cursor routes: walk forward from this token
 
     @property
     def route(self) -> RouteLimit:
@@ -130,7 +131,12 @@ class PageFetcher:
 
         try:
             job.result = walk(
-                job.call, self, pages_pool, pages=ctx.options.pages, on_total=on_total
+                job.call,
+                self,
+                pages_pool,
+                pages=ctx.options.pages,
+                on_total=on_total,
+                after=ctx.after,
             )
         except RateLimitedError:
             raise  # on_limit="raise" stops the whole call, not one request

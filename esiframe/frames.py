@@ -65,12 +65,17 @@ import pyarrow.compute as pc
 
 from .errors import EsiframeWarning
 
+#: The ``df.attrs`` key listing ESI ``date`` columns (see :func:`date_columns`).
+DATE_COLUMNS_ATTR = "esiframe_date_columns"
+
 __all__ = [
+    "DATE_COLUMNS_ATTR",
     "LIST_SCHEMAS_ATTR",
     "DtypeBackend",
     "Misfit",
     "arrow_schema",
     "check_dtype_backend",
+    "date_columns",
     "explode",
     "merge_languages",
     "scalar_column_name",
@@ -561,6 +566,18 @@ def _columns(
     for (key, child), part in zip(node.children, arr.flatten(), strict=True):
         out += _columns(part, child, required, f"{name}_{key}" if name else key, (*path, key))
     return out
+
+
+def date_columns(record_schema: Mapping[str, Any]) -> list[str]:
+    """The flattened columns whose schema says ``format: date`` (docs/esi.md §1).
+
+    pandas has no date dtype, so under numpy_nullable they are ``datetime64``; the frame lists
+    them in ``df.attrs[DATE_COLUMNS_ATTR]`` so that Parquet can store them as DATE again.
+    """
+    if not record_schema:
+        return []
+    specs = _column_specs(_node(record_schema, True))
+    return [name for name, node, _ in specs if node.kind == "date"]
 
 
 def _column_specs(node: _Node) -> list[tuple[str, _Node, bool]]:

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .httpcache import cache_owner, cached_session
 from .httpcache import clear as clear_file
+from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
 
 if TYPE_CHECKING:  # requests is imported when the first Transport is built
@@ -157,7 +158,9 @@ class Transport:
         self.timeout = timeout
         self.retries = retries
         self.clock = clock or Clock()
-        self.limiter = Limiter(clock=self.clock.now)
+        # One ledger of ESI's limits for every process on the machine (docs/esi.md §4, §5).
+        self.ledger = Ledger(cache / LEDGER_FILE) if cache else None
+        self.limiter = Limiter(clock=clock.now if clock else None, ledger=self.ledger)
         self._slots = threading.BoundedSemaphore(max_workers)  # requests on the wire at once
         self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
         self._said_lock = threading.Lock()
@@ -187,6 +190,8 @@ class Transport:
     def close(self) -> None:
         self.session.close()
         self.plain.close()
+        if self.ledger is not None:
+            self.ledger.close()
 
     def send(
         self,

@@ -2,35 +2,47 @@
 
 ESI enforces three kinds of limit and bans clients that ignore them:
 
-* the **error limit** (FACTS §4): at most 100 non-2xx/3xx answers per fixed window on routes
-  without a rate-limit group, reported in ``X-ESI-Error-Limit-Remain/Reset``; 420 once spent.
-  It is global to the client, and once spent ESI answers 420 on every route.
-* **floating-window groups** (FACTS §5): a token bucket per (group, owner); each answer costs
-  tokens by status (2xx 2, 3xx 1, 4xx 5, 429 and 5xx 0) that come back one window after they
-  were spent; ``X-Ratelimit-*`` headers, 429 with ``Retry-After`` when the bucket is empty.
-* **hidden limits** (FACTS §5.1): market history and corporation history allow a number of
-  request starts per minute that the spec does not mention.
+* the **error limit** (docs/esi.md §4): at most 100 non-2xx/3xx answers per fixed window on
+  routes without a rate-limit group, reported in ``X-ESI-Error-Limit-Remain/Reset``; 420 once
+  spent. It is global to the client, and once spent ESI answers 420 on every route.
+* **floating-window groups** (docs/esi.md §5): a token bucket per (group, owner); each answer
+  costs tokens by status (2xx 2, 3xx 1, 4xx 5, 429 and 5xx 0) that come back one window after
+  they were spent; ``X-Ratelimit-*`` headers, 429 with ``Retry-After`` when the bucket is empty.
+* **hidden limits** (docs/esi.md §5.1): market history and corporation history allow a number
+  of request starts per minute that the spec does not mention.
 
 :class:`Limiter` keeps one ledger per limit and is shared by all threads of a client. It never
 sleeps and never talks HTTP: :meth:`Limiter.acquire` either reserves room for a request or says
 how long to wait, :meth:`Limiter.record` learns from the answer, :meth:`Limiter.release` hands
 back the reservation of a request that got no answer. The caller sleeps (or raises).
+
+A reservation is the worst an answer can cost (one error; 5 tokens), settled to the real cost
+when the answer comes, so requests in flight can never overspend a budget together. ESI counts
+per IP or character, not per process: given a :class:`SharedState` (``esiframe.ledger``), the
+state lives there and every process on the machine decides on the same numbers. Each process's
+reservations carry its holder id, so an answer settles only its own; a dead process's expire.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import heapq
+import itertools
+import json
 import math
 import random
 import re
+import secrets
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",
@@ -39,6 +51,8 @@ __all__ = [
     "HIDDEN_WINDOW",
     "Limiter",
     "RouteLimit",
+    "SharedState",
+    "StateTransaction",
     "Wait",
     "backoff",
     "parse_rate_limit",
@@ -57,6 +71,8 @@ DEFAULT_RETRY_AFTER = 5.0
 HIDDEN_WINDOW = 60.0
 #: How often a request polls while a group's first answer is awaited.
 FIRST_ANSWER_POLL = 0.05
+#: A first request unanswered this long is taken as lost (its process died): another goes.
+FIRST_ANSWER_WAIT = 60.0
 #: Spent tokens and hidden-limit starts count as returned a little after ESI would return
 #: them (1% of the window, at most this many seconds), so that a request sent right at a
 #: window's edge never lands a moment too early.
@@ -68,8 +84,12 @@ def return_margin(window: float) -> float:
     return min(RETURN_MARGIN, window / 100)
 
 
-#: Tokens a request reserves before its status is known: the cost of a 2xx answer.
-_RESERVATION = 2
+#: Tokens a request reserves before its status is known: what the worst answer, a 4xx, costs
+#: (docs/esi.md §5). The answer settles it to the real cost.
+_RESERVATION = 5
+#: A reservation (or error-limit request in flight) not settled this long after it was made
+#: counts as lost: its process died. Longer than any request's timeout.
+STALE_AFTER = 300.0
 #: How long to wait when only requests still in flight hold the error budget.
 _IN_FLIGHT_POLL = 1.0
 #: Error-limit answers whose reset lies this close together describe the same window.
@@ -115,7 +135,7 @@ def parse_rate_limit(value: str) -> tuple[int, float]:
 
 
 def token_cost(status: int) -> int:
-    """Tokens an answer with this status takes from a rate-limit group (FACTS §5)."""
+    """Tokens an answer with this status takes from a rate-limit group (docs/esi.md §5)."""
     _check_status(status)
     if status < 300:
         return 2
@@ -226,6 +246,31 @@ class Wait:
     state: Mapping[str, Any] = field(default_factory=dict)
 
 
+class StateTransaction(Protocol):
+    """One atomic read-modify-write of the shared limit state: JSON texts by key."""
+
+    def read(self, keys: list[str] | None) -> dict[str, str]:
+        """The stored texts of ``keys`` (every key when ``None``); absent keys are left out."""
+        ...
+
+    def write(self, values: Mapping[str, str]) -> None:
+        """Store these texts, replacing what the keys held."""
+        ...
+
+
+class SharedState(Protocol):
+    """Where the limits of every process on the machine meet (see ``esiframe.ledger.Ledger``).
+
+    ``transaction()`` holds out every other process until it ends, so a read, the decision and
+    the write that follows are one step for all of them.
+    """
+
+    def transaction(self) -> AbstractContextManager[StateTransaction]: ...
+
+
+Holder = str  # who made a reservation: one Limiter, in one process
+
+
 @dataclass
 class _Bucket:
     """What one owner spent in one floating-window group, as ESI will count it."""
@@ -233,15 +278,18 @@ class _Bucket:
     spent: deque[tuple[float, int]] = field(default_factory=deque)
     spent_total: int = 0
     heard: bool = False  # an answer has said what this bucket really holds
-    pending: deque[float] = field(default_factory=deque)
+    pending: deque[tuple[float, Holder]] = field(default_factory=deque)
     blocked_until: float = -math.inf
 
     def expire(self, now: float, window: float) -> None:
         window += return_margin(window)
         while self.spent and self.spent[0][0] + window <= now:
             self.spent_total -= self.spent.popleft()[1]
-        while self.pending and self.pending[0] + window <= now:
+        lost = min(window, STALE_AFTER)
+        while self.pending and self.pending[0][0] + lost <= now:
             self.pending.popleft()
+        if not self.spent and not self.pending:
+            self.heard = False  # a window idle: what ESI said is stale; one request goes first
 
     def used(self) -> int:
         return self.spent_total + _RESERVATION * len(self.pending)
@@ -253,36 +301,121 @@ class _Bucket:
 
     def returns(self, window: float) -> Iterator[tuple[float, int]]:
         """(time, tokens) of every coming return of tokens, earliest first."""
-        reservations = ((t, _RESERVATION) for t in self.pending)
+        reservations = ((t, _RESERVATION) for t, _ in self.pending)
         for t, tokens in heapq.merge(self.spent, reservations):
             yield t + window + return_margin(window), tokens
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "spent": _pack(itertools.chain.from_iterable(self.spent)),
+            "heard": self.heard,
+            "pending": list(self.pending),
+            "blocked_until": _finite(self.blocked_until),
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], now: float) -> _Bucket:
+        pairs = _unpack(data["spent"])
+        spent = deque(zip(_clamped(pairs[0::2], now), map(int, pairs[1::2]), strict=True))
+        return cls(
+            spent=spent,
+            spent_total=int(sum(pairs[1::2])),
+            heard=bool(data["heard"]),
+            pending=_held(data["pending"], now),
+            blocked_until=_infinite(data["blocked_until"]),
+        )
 
 
 @dataclass
 class _Starts:
-    """Request starts of one owner on hidden-limited routes."""
+    """Request starts of one owner on hidden-limited routes, oldest first.
 
-    times: deque[float] = field(default_factory=deque)
+    A start still awaiting its answer names its holder; once answered it is dated by the
+    answer, the latest moment ESI can have counted it (docs/esi.md §5.1).
+    """
+
+    times: deque[tuple[float, Holder]] = field(default_factory=deque)
     blocked_until: float = -math.inf
 
     def expire(self, now: float) -> None:
-        while self.times and self.times[0] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) <= now:
+        while self.times and self.times[0][0] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) <= now:
             self.times.popleft()
+
+    def answered(self, holder: Holder, now: float) -> None:
+        if _pop_mine(self.times, holder):
+            self.times.append((now, ""))
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "times": _pack(t for t, _ in self.times),
+            "open": {str(i): h for i, (_, h) in enumerate(self.times) if h},
+            "blocked_until": _finite(self.blocked_until),
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], now: float) -> _Starts:
+        holders: Mapping[str, str] = data["open"]
+        times = _clamped(_unpack(data["times"]), now)
+        return cls(
+            times=deque((t, holders.get(str(i), "")) for i, t in enumerate(times)),
+            blocked_until=_infinite(data["blocked_until"]),
+        )
+
+
+@dataclass
+class _ErrorBudget:
+    """The error-limit window as the answers told it, and the requests in flight under it."""
+
+    remain: int = field(default_factory=lambda: ERROR_LIMIT)
+    reset_at: float | None = None
+    guessed: bool = False  # reset_at was assumed, not said by ESI
+    in_flight: deque[tuple[float, Holder]] = field(default_factory=deque)
+
+    def expire(self, now: float) -> None:
+        if self.reset_at is not None and now >= self.reset_at:
+            self.remain, self.reset_at, self.guessed = ERROR_LIMIT, None, False
+        while self.in_flight and self.in_flight[0][0] + STALE_AFTER <= now:
+            self.in_flight.popleft()
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "remain": self.remain,
+            "reset_at": self.reset_at,
+            "guessed": self.guessed,
+            "in_flight": list(self.in_flight),
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], now: float) -> _ErrorBudget:
+        reset = data["reset_at"]
+        return cls(
+            remain=int(data["remain"]),
+            reset_at=None if reset is None else float(reset),
+            guessed=bool(data["guessed"]),
+            in_flight=_held(data["in_flight"], now),
+        )
 
 
 class Limiter:
-    """Every limit of one client, shared by its threads.
+    """Every limit of one client, shared by its threads, and by other processes via ``ledger``.
 
-    ``error_margin`` errors of the error budget and ``token_margin`` tokens of each bucket
-    are left unused, as room for answers still in flight and for clock differences.
+    ``error_margin`` errors of the error budget are left unused, as room for answers still in
+    flight and for clock differences. In a bucket, a request reserves what a 4xx would cost and
+    is sent only if that fits in the bucket and a 2xx would leave ``token_margin`` tokens.
+
+    With a ``ledger`` (a :class:`SharedState`, e.g. ``esiframe.ledger.Ledger`` in the cache
+    directory) every call reads the state of its limits from it and writes it back in one
+    transaction, so every process on the machine spends from the same budgets. The clock must
+    then be the same for all of them: it defaults to wall-clock epoch seconds (``time.time``).
     """
 
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         error_margin: int = 5,
         token_margin: int = 2,
+        ledger: SharedState | None = None,
     ) -> None:
         if isinstance(error_margin, bool) or not isinstance(error_margin, int):
             raise ValueError(f"error_margin must be an integer, not {error_margin!r}")
@@ -290,14 +423,15 @@ class Limiter:
             raise ValueError(f"error_margin must be between 0 and {ERROR_LIMIT - 1}")
         if isinstance(token_margin, bool) or not isinstance(token_margin, int) or token_margin < 0:
             raise ValueError(f"token_margin must be an integer >= 0, not {token_margin!r}")
-        self._clock = clock
+        if ledger is not None and not callable(getattr(ledger, "transaction", None)):
+            raise TypeError(f"ledger must have a transaction() method, not {ledger!r}")
+        self._clock = clock if clock is not None else time.time if ledger else time.monotonic
         self._error_margin = error_margin
         self._token_margin = token_margin
+        self._ledger = ledger
+        self._holder: Holder = secrets.token_hex(8)
         self._lock = threading.Lock()
-        self._error_remain = ERROR_LIMIT
-        self._error_reset_at: float | None = None
-        self._error_reset_guessed = False
-        self._error_in_flight = 0
+        self._errors = _ErrorBudget()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._learned: dict[str, tuple[int, float]] = {}
         self._starts: dict[str, _Starts] = {}
@@ -307,9 +441,7 @@ class Limiter:
     def acquire(self, route: RouteLimit, owner: str) -> Wait | None:
         """Reserve room for one request now (``None``), or say how long to wait first."""
         _check_call(route, owner)
-        with self._lock:
-            now = self._clock()
-            self._roll_error_window(now)
+        with self._state(route, owner) as now:
             waits = [
                 self._error_wait(now) if route.group is None else self._error_block_wait(now),
                 self._bucket_wait(route, owner, now) if route.group is not None else None,
@@ -319,11 +451,11 @@ class Limiter:
             if longest is not None:
                 return longest
             if route.group is None:
-                self._error_in_flight += 1
+                self._errors.in_flight.append((now, self._holder))
             else:
-                self._bucket(route.group, owner).pending.append(now)
+                self._bucket(route.group, owner).pending.append((now, self._holder))
             if route.per_minute is not None:
-                self._owner_starts(owner).times.append(now)
+                self._owner_starts(owner).times.append((now, self._holder))
             return None
 
     def release(self, route: RouteLimit, owner: str) -> None:
@@ -332,13 +464,13 @@ class Limiter:
         The start stays counted against a hidden limit: the request may have reached ESI.
         """
         _check_call(route, owner)
-        with self._lock:
+        with self._state(route, owner) as now:
             if route.group is None:
-                self._error_in_flight = max(0, self._error_in_flight - 1)
+                _pop_mine(self._errors.in_flight, self._holder)
             else:
-                bucket = self._buckets.get((route.group, owner))
-                if bucket is not None and bucket.pending:
-                    bucket.pending.popleft()
+                _pop_mine(self._bucket(route.group, owner).pending, self._holder)
+            if route.per_minute is not None:
+                self._owner_starts(owner).answered(self._holder, now)
 
     def record(
         self, route: RouteLimit, owner: str, status: int, headers: Mapping[str, str]
@@ -347,13 +479,13 @@ class Limiter:
         _check_call(route, owner)
         _check_status(status)
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
-        with self._lock:
-            now = self._clock()
-            self._roll_error_window(now)
+        with self._state(route, owner) as now:
             if route.group is None:
-                self._error_in_flight = max(0, self._error_in_flight - 1)
+                _pop_mine(self._errors.in_flight, self._holder)
             else:
                 self._settle_bucket(route, route.group, owner, status, lower, now)
+            if route.per_minute is not None:
+                self._owner_starts(owner).answered(self._holder, now)
             self._learn_error_limit(route, status, lower, now)
             if status == 420:
                 return self._on_420(lower, now)
@@ -363,9 +495,7 @@ class Limiter:
 
     def snapshot(self) -> dict[str, Any]:
         """The state of every ledger now, as plain data (for ``df.attrs`` and error messages)."""
-        with self._lock:
-            now = self._clock()
-            self._roll_error_window(now)
+        with self._state(None, None) as now:
             groups = []
             for (group, owner), bucket in sorted(self._buckets.items()):
                 max_tokens, window = self._learned.get(group, (0, 0.0))
@@ -399,30 +529,98 @@ class Limiter:
                 "hidden": hidden,
             }
 
+    # -- the shared state -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _state(self, route: RouteLimit | None, owner: str | None) -> Iterator[float]:
+        """Hold the state of the limits of ``route`` (all of them for ``None``) for one step.
+
+        Without a ledger that is the lock of this client's threads. With one, the step also
+        runs inside a ledger transaction: the state is read before, written back after.
+        """
+        with self._lock:
+            if self._ledger is None:
+                now = self._clock()
+                self._errors.expire(now)
+                yield now
+                return
+            with self._ledger.transaction() as shared:
+                now = self._clock()
+                keys = None if route is None else _state_keys(route, owner or "")
+                self._load(shared.read(keys), keys, now)
+                self._errors.expire(now)
+                yield now
+                shared.write(self._dump(keys))
+
+    def _load(self, texts: Mapping[str, str], keys: list[str] | None, now: float) -> None:
+        """Take the stored state of ``keys`` (of everything stored for ``None``).
+
+        Times later than ``now`` (the wall clock was set back) count as ``now``, so a clock
+        change never holds back a limit for longer than its window.
+        """
+        for key in texts.keys() if keys is None else keys:
+            text = texts.get(key)
+            data = None if text is None else json.loads(text)
+            kind, *names = json.loads(key)
+            if kind == "error":
+                self._errors = _ErrorBudget() if data is None else _ErrorBudget.load(data, now)
+            elif kind == "learned":
+                if data is None:
+                    self._learned.pop(names[0], None)
+                else:
+                    self._learned[names[0]] = (int(data[0]), float(data[1]))
+            elif kind == "bucket":
+                self._buckets[(names[0], names[1])] = (
+                    _Bucket() if data is None else _Bucket.load(data, now)
+                )
+            elif kind == "starts":
+                self._starts[names[0]] = _Starts() if data is None else _Starts.load(data, now)
+
+    def _dump(self, keys: list[str] | None) -> dict[str, str]:
+        """The state to store: of ``keys``, or of everything this limiter holds."""
+        if keys is None:
+            keys = [_key("error")]
+            keys += [_key("learned", group) for group in self._learned]
+            keys += [_key("bucket", group, owner) for group, owner in self._buckets]
+            keys += [_key("starts", owner) for owner in self._starts]
+        texts = {}
+        for key in keys:
+            data = self._dump_one(key)
+            if data is not None:
+                texts[key] = json.dumps(data, separators=(",", ":"))
+        return texts
+
+    def _dump_one(self, key: str) -> Any:
+        kind, *names = json.loads(key)
+        if kind == "error":
+            return self._errors.dump()
+        if kind == "learned":
+            limits = self._learned.get(names[0])
+            return None if limits is None else list(limits)
+        if kind == "bucket":
+            bucket = self._buckets.get((names[0], names[1]))
+            return None if bucket is None else bucket.dump()
+        starts = self._starts.get(names[0])
+        return None if starts is None else starts.dump()
+
     # -- error limit ------------------------------------------------------------------------
 
-    def _roll_error_window(self, now: float) -> None:
-        if self._error_reset_at is not None and now >= self._error_reset_at:
-            self._error_remain = ERROR_LIMIT
-            self._error_reset_at = None
-            self._error_reset_guessed = False
-
     def _error_state(self, now: float) -> dict[str, Any]:
-        reset = self._error_reset_at
+        reset = self._errors.reset_at
         return {
             "limit": ERROR_LIMIT,
-            "remain": self._error_remain,
-            "in_flight": self._error_in_flight,
+            "remain": self._errors.remain,
+            "in_flight": len(self._errors.in_flight),
             "margin": self._error_margin,
             "reset_in": None if reset is None else max(0.0, reset - now),
         }
 
     def _error_wait(self, now: float) -> Wait | None:
         """Pause while the errors left could all be spent by requests already in flight."""
-        remain, in_flight = self._error_remain, self._error_in_flight
+        remain, in_flight = self._errors.remain, len(self._errors.in_flight)
         if remain - in_flight > self._error_margin:
             return None
-        reset = self._error_reset_at
+        reset = self._errors.reset_at
         if remain > self._error_margin:
             seconds = _IN_FLIGHT_POLL if reset is None else min(_IN_FLIGHT_POLL, reset - now)
             reason = (
@@ -441,9 +639,9 @@ class Limiter:
 
     def _error_block_wait(self, now: float) -> Wait | None:
         """Routes with a group answer 420 too once the error budget is spent."""
-        if self._error_remain > 0 or self._error_reset_at is None:
+        if self._errors.remain > 0 or self._errors.reset_at is None:
             return None
-        seconds = self._error_reset_at - now
+        seconds = self._errors.reset_at - now
         reason = (
             f"ESI error limit exhausted: every route answers 420 until the window resets; "
             f"waiting {seconds:.1f} s"
@@ -457,26 +655,26 @@ class Limiter:
         reset = _float_header(headers, "x-esi-error-limit-reset")
         if remain is not None and reset is not None:
             reset_at = now + max(0.0, reset)
-            current = self._error_reset_at
-            if current is None or self._error_reset_guessed or reset_at > current + _SAME_WINDOW:
-                self._error_remain, self._error_reset_at = remain, reset_at
-                self._error_reset_guessed = False
+            current = self._errors.reset_at
+            if current is None or self._errors.guessed or reset_at > current + _SAME_WINDOW:
+                self._errors.remain, self._errors.reset_at = remain, reset_at
+                self._errors.guessed = False
             else:
                 # Answers of one window may arrive out of order: the lowest count is the newest.
-                self._error_remain = min(self._error_remain, remain)
-                self._error_reset_at = max(current, reset_at)
+                self._errors.remain = min(self._errors.remain, remain)
+                self._errors.reset_at = max(current, reset_at)
         elif route.group is None and not 200 <= status < 400:
-            self._error_remain = max(0, self._error_remain - 1)
-            if self._error_reset_at is None:
-                self._error_reset_at = now + ERROR_WINDOW
-                self._error_reset_guessed = True
+            self._errors.remain = max(0, self._errors.remain - 1)
+            if self._errors.reset_at is None:
+                self._errors.reset_at = now + ERROR_WINDOW
+                self._errors.guessed = True
 
     def _on_420(self, headers: Mapping[str, str], now: float) -> Wait:
         reset = _float_header(headers, "x-esi-error-limit-reset")
         seconds = ERROR_WINDOW if reset is None else max(0.0, reset)
-        self._error_remain = 0
-        self._error_reset_at = now + seconds
-        self._error_reset_guessed = reset is None
+        self._errors.remain = 0
+        self._errors.reset_at = now + seconds
+        self._errors.guessed = reset is None
         said = "" if reset is not None else f" (no reset given; assuming {ERROR_WINDOW:.0f} s)"
         reason = (
             f"ESI error limit exhausted (HTTP 420){said}; waiting {seconds:.1f} s for the "
@@ -518,15 +716,19 @@ class Limiter:
                 "more as Retry-After asked"
             )
             return Wait(seconds, "rate-limit", reason, state | {"wait": seconds})
-        if not bucket.heard and bucket.pending:
+        if not bucket.heard and any(now - t < FIRST_ANSWER_WAIT for t, _ in bucket.pending):
             # Until ESI has answered once, the spec's max_tokens is a guess: the bucket may be
             # smaller, or partly spent by another program. One request goes first.
             reason = (
                 f"ESI rate-limit group {group}: waiting for a first answer to learn what is left"
             )
             return Wait(FIRST_ANSWER_POLL, "learning", reason, state)
-        capacity = max(max_tokens - self._token_margin, _RESERVATION)
-        excess = used + _RESERVATION - capacity
+        # A request fits if a 2xx keeps the margin free and even a 4xx stays within the bucket.
+        expected = token_cost(200)
+        excess = max(
+            used + expected - max(max_tokens - self._token_margin, expected),
+            used + min(_RESERVATION, max_tokens) - max_tokens,
+        )
         if excess <= 0:
             return None
         freed = 0
@@ -562,8 +764,7 @@ class Limiter:
         bucket = self._bucket(group, owner)
         bucket.expire(now, window)
         bucket.heard = True
-        if bucket.pending:
-            bucket.pending.popleft()
+        _pop_mine(bucket.pending, self._holder)
         cost = _int_header(headers, "x-ratelimit-used") if mine else None
         bucket.spend(now, token_cost(status) if cost is None else cost)
         remaining = _int_header(headers, "x-ratelimit-remaining") if mine else None
@@ -611,12 +812,72 @@ class Limiter:
             return Wait(seconds, "hidden-limit", reason, state | {"wait": seconds})
         if count < limit:
             return None
-        seconds = starts.times[count - limit] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) - now
+        seconds = (
+            starts.times[count - limit][0] + HIDDEN_WINDOW + return_margin(HIDDEN_WINDOW) - now
+        )
         reason = (
             f"ESI hidden limit of {limit} requests per minute: {count} started in the last "
             f"{HIDDEN_WINDOW:.0f} s; waiting {seconds:.1f} s"
         )
         return Wait(seconds, "hidden-limit", reason, state | {"wait": seconds})
+
+
+def _key(*names: str) -> str:
+    """The ledger key of one piece of state: ``["bucket", group, owner]`` as JSON text."""
+    return json.dumps(list(names))
+
+
+def _state_keys(route: RouteLimit, owner: str) -> list[str]:
+    """The ledger keys a call on ``route`` for ``owner`` reads and writes."""
+    keys = [_key("error")]
+    if route.group is not None:
+        keys += [_key("learned", route.group), _key("bucket", route.group, owner)]
+    if route.per_minute is not None:
+        keys.append(_key("starts", owner))
+    return keys
+
+
+def _pop_mine(entries: deque[tuple[float, Holder]], holder: Holder) -> bool:
+    """Remove the oldest entry of ``holder``; False when it has none (expired as stale)."""
+    for index, (_, who) in enumerate(entries):
+        if who == holder:
+            del entries[index]
+            return True
+    return False
+
+
+def _held(entries: list[list[Any]], now: float) -> deque[tuple[float, Holder]]:
+    """Stored ``[time, holder]`` pairs, none later than ``now``."""
+    return deque((min(float(t), now), str(h)) for t, h in entries)
+
+
+def _pack(values: Iterable[float]) -> str:
+    """Floats as base64 of their doubles: long lists of times load in microseconds.
+
+    The ledger is local to one machine, so the machine's byte order is everyone's.
+    """
+    return base64.b64encode(array("d", values).tobytes()).decode("ascii")
+
+
+def _unpack(text: str) -> array[float]:
+    values = array("d")
+    values.frombytes(base64.b64decode(text))
+    return values
+
+
+def _clamped(times: array[float], now: float) -> Iterable[float]:
+    """Times sorted oldest first, none later than ``now``."""
+    if times and times[-1] > now:
+        return (min(t, now) for t in times)
+    return times
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _infinite(value: float | None) -> float:
+    return -math.inf if value is None else float(value)
 
 
 def _seconds(wait: Wait) -> float:

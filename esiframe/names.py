@@ -1,7 +1,7 @@
 """Names for EVE ids: lookups that survive invalid ids, and names beside id columns.
 
 ESI answers ``PostUniverseNames`` (and ``PostCharactersAffiliation``) with a 404 for the
-*whole* batch when any one id in it is invalid (docs/esi.md §11). :func:`resolve` then
+*whole* batch when any one id in it is invalid (docs/esi.md §1.9). :func:`resolve` then
 splits that batch in halves until every bad id stands alone, so one bad id among 1000
 costs about log2(1000) extra requests, and every valid id still gets its row.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from .errors import ClientError, ParameterError
 
-__all__ = ["BATCH", "Lookup", "clean_ids", "entity_columns", "label", "resolve"]
+__all__ = ["BATCH", "Lookup", "NameBook", "clean_ids", "entity_columns", "label", "resolve"]
 
 #: PostUniverseNames takes at most this many ids per request (its body's maxItems).
 BATCH = 1000
@@ -132,6 +133,46 @@ def _settle(
     return False
 
 
+class NameBook:
+    """The ids a client has already resolved, per language: ESI's rows, and the ids it refused.
+
+    An entity's id never changes what it names within a session, and an id ESI cannot name
+    stays unnamable, so labelling frame after frame asks ESI only for ids not seen before
+    (and never bisects the same structure id twice).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, pd.DataFrame] = {}
+        self._refused: dict[str, set[int]] = {}
+        self._lock = threading.Lock()
+
+    def unknown(self, language: str, ids: Sequence[int]) -> list[int]:
+        """The ids of ``ids`` neither named nor refused yet, in order."""
+        with self._lock:
+            rows = self._rows.get(language)
+            seen = set(rows["id"].tolist()) if rows is not None else set()
+            seen |= self._refused.get(language, set())
+        return [i for i in ids if i not in seen]
+
+    def learn(self, language: str, found: pd.DataFrame, refused: Iterable[int]) -> None:
+        """Keep ESI's rows and the refused ids of one lookup."""
+        with self._lock:
+            self._refused.setdefault(language, set()).update(refused)
+            if found.empty:
+                return
+            rows = self._rows.get(language)
+            both = found if rows is None else pd.concat([rows, found], ignore_index=True)
+            self._rows[language] = both.drop_duplicates("id", keep="last")
+
+    def lookup(self, language: str, ids: Sequence[int]) -> tuple[pd.DataFrame, list[int]]:
+        """The known rows of ``ids``, and those of ``ids`` that ESI refused."""
+        with self._lock:
+            rows = self._rows.get(language, pd.DataFrame())
+            refused = self._refused.get(language, set())
+        found = rows[rows["id"].isin(ids)].reset_index(drop=True) if len(rows) else rows
+        return found, [i for i in ids if i in refused]
+
+
 def entity_columns(df: pd.DataFrame) -> list[str]:
     """The integer ``*_id`` columns whose ids name an entity (``type_id``, ``issuer_id`` ...)."""
     found = []
@@ -157,9 +198,7 @@ def label(
     """
     chosen = _chosen_columns(df, columns)
     out = df.copy()
-    wanted = clean_ids(
-        v for c in chosen for v in pd.unique(df[c].dropna()) if not _is_missing(v)
-    )
+    wanted = clean_ids(v for c in chosen for v in pd.unique(df[c].dropna()) if not _is_missing(v))
     if not wanted:
         table: dict[int, str] = {}
     else:

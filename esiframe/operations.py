@@ -98,7 +98,11 @@ class Parameter:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` as it is sent, or raise ParameterError (without signature)."""
-        return check_value(self.name, self.schema, value)
+        checked = check_value(self.name, self.schema, value)
+        if self.location == "path" and str(checked) in {".", ".."}:
+            # A dot segment would be folded away by URL normalisation and change the path sent.
+            raise ParameterError(f"{self.name} cannot be {checked!r}: it is part of the URL path")
+        return checked
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,12 @@ class Operation:
     def read_only(self) -> bool:
         """GETs, and the POSTs that only look things up (decided in :mod:`esiframe.readonly`)."""
         return is_read_only(self.method, self.operation_id)
+
+    @property
+    def tombstone_ttl(self) -> int | None:
+        """Seconds a deleted record stays visible to an ``after`` walk (``x-tombstone-ttl``)."""
+        ttl = self._raw.get("x-tombstone-ttl")
+        return int(ttl) if ttl is not None else None
 
     @cached_property
     def response_schema(self) -> Mapping[str, Any] | None:

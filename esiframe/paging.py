@@ -6,7 +6,10 @@
   :class:`~esiframe.errors.InconsistentPagesError`. A refresh that shrinks
   the page count (a 404 for a page past the new end) starts the walk again.
 - ``cursor``: from the newest records, walk ``before`` until an empty page;
-  a record seen twice keeps its first (newer) copy (docs/esi.md §3.2).
+  a record seen twice keeps its first (newer) copy, and the ``after`` token of
+  the first (newest) answer is kept. Given ``after=``, walk forward until an
+  empty page, each time from the newest ``after``; a record seen twice keeps
+  its later (newer) copy (docs/esi.md §3.2).
 - ``from_id``: newest first; ask again from the last id until only that
   record comes back (docs/esi.md §3.3).
 """
@@ -17,13 +20,14 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from .errors import ClientError, InconsistentPagesError
+from .errors import ClientError, InconsistentPagesError, ParameterError
 from .http import Response, iso_time
-from .operations import Call
+from .operations import Call, Operation
 
-__all__ = ["Fetch", "Walk", "cursor_field", "record_key", "walk"]
+__all__ = ["Fetch", "Walk", "cursor_field", "cursor_start", "record_key", "walk"]
 
 #: fetch(call, extra query, force_refresh) -> Response
 Fetch = Callable[[Call, Mapping[str, Any], bool], Response]
@@ -39,6 +43,8 @@ class Walk:
     records: list[Any]
     responses: list[Response] = field(default_factory=list)
     body: Any = None
+    #: cursor routes: ``{"after": token, "issued": when ESI sent it}`` to walk on from
+    cursor: Mapping[str, Any] | None = None
 
     def decoded(self) -> list[Any] | None:
         """The pages as the fetch workers typed them on arrival (``Response.decoded``), in
@@ -55,11 +61,17 @@ def walk(
     *,
     pages: int | None = None,
     on_total: Callable[[int], None] | None = None,
+    after: str | None = None,
 ) -> Walk:
-    """All records of ``call``; ``pages`` limits the walk to the first N pages/requests."""
+    """All records of ``call``; ``pages`` limits the walk to the first N pages/requests.
+
+    ``after`` (cursor routes): only the records new or changed since that token.
+    """
     style = call.operation.pagination
     if style == "x-pages":
         return _walk_x_pages(call, fetch, executor, pages, on_total)
+    if style == "cursor" and after is not None:
+        return _walk_after(call, fetch, pages, after)
     if style == "cursor":
         return _walk_cursor(call, fetch, pages)
     if style == "from_id":
@@ -151,10 +163,20 @@ def cursor_field(schema: Mapping[str, Any]) -> str:
     return lists[0]
 
 
-def _walk_cursor(call: Call, fetch: Fetch, limit: int | None) -> Walk:
+def _cursor_shape(call: Call) -> tuple[str, list[str]]:
+    """The record list's name in a cursor answer, and the id fields of its records."""
     schema = call.operation.response_schema or {}
     name = cursor_field(schema)
-    ids = _id_fields(schema["properties"][name].get("items", {}))
+    return name, _id_fields(schema["properties"][name].get("items", {}))
+
+
+def _token(response: Response, which: str) -> str | None:
+    token = ((response.body or {}).get("cursor") or {}).get(which)
+    return str(token) if token else None
+
+
+def _walk_cursor(call: Call, fetch: Fetch, limit: int | None) -> Walk:
+    name, ids = _cursor_shape(call)
     pages: list[list[Any]] = []
     seen: set[str] = set()
     responses: list[Response] = []
@@ -172,12 +194,78 @@ def _walk_cursor(call: Call, fetch: Fetch, limit: int | None) -> Walk:
                 seen.add(key)
                 fresh.append(record)
         pages.append(fresh)
-        before = ((response.body or {}).get("cursor") or {}).get("before")
+        before = _token(response, "before")
         if not before:
             break
         query = {"limit": _CURSOR_LIMIT, "before": before}
     records = [r for page in reversed(pages) for r in page]  # oldest first, newest last
-    return Walk(records, responses)
+    return Walk(records, responses, cursor=_cursor(responses[0], _token(responses[0], "after")))
+
+
+def _walk_after(call: Call, fetch: Fetch, limit: int | None, after: str) -> Walk:
+    """Walk forward from ``after`` until an empty page, each time from the newest ``after``.
+
+    Pages come oldest first, so a record met again later is its newer copy: it replaces
+    the earlier one and moves to its newer place (docs/esi.md §3.2).
+    """
+    name, ids = _cursor_shape(call)
+    records: dict[str, Any] = {}
+    responses: list[Response] = []
+    newest, source = after, None
+    while limit is None or len(responses) < limit:
+        response = fetch(call, {"limit": _CURSOR_LIMIT, "after": newest}, False)
+        responses.append(response)
+        if _token(response, "after"):
+            newest, source = str(_token(response, "after")), response
+        batch = (response.body or {}).get(name) or []
+        if not batch:
+            break
+        for record in batch:
+            key = record_key(record, ids)
+            records.pop(key, None)
+            records[key] = record
+    return Walk(list(records.values()), responses, cursor=_cursor(source, newest))
+
+
+def _cursor(response: Response | None, token: str | None) -> dict[str, Any] | None:
+    """The cursor to keep: the token and when ESI issued it (its answer's ``Date``)."""
+    if token is None:
+        return None
+    issued = iso_time(response.headers.get("Date")) if response is not None else None
+    return {"after": token, "issued": issued}
+
+
+def cursor_start(op: Operation, after: Any, now: float) -> str | None:
+    """The ``after`` token a ``get(after=...)`` walks forward from, checked before any request.
+
+    ``after`` is a token or the whole ``df.attrs["esi"]["cursor"]``. A cursor issued longer
+    ago than the route's ``x-tombstone-ttl`` is refused: records deleted since then are no
+    longer reported, so a walk from it would silently miss deletions (docs/esi.md §3.2).
+    """
+    if after is None:
+        return None
+    if op.pagination != "cursor":
+        raise ParameterError(
+            f"after= walks a cursor route forward; {op.operation_id} is not one "
+            f"(its pages are {op.pagination or 'not paged'})"
+        )
+    cursor = after if isinstance(after, Mapping) else {"after": after}
+    token = cursor.get("after")
+    if not isinstance(token, str) or not token:
+        raise ParameterError(
+            "after= takes the token in df.attrs['esi']['cursor']['after'] (or that whole "
+            f"dict) of an earlier get of {op.operation_id}; got {after!r}"
+        )
+    ttl = cursor.get("tombstone_ttl") or op.tombstone_ttl
+    issued = cursor.get("issued")
+    if ttl and issued and now - datetime.fromisoformat(str(issued)).timestamp() > float(ttl):
+        raise ParameterError(
+            f"this cursor was issued at {issued}, more than {op.operation_id}'s "
+            f"x-tombstone-ttl ({int(ttl)} s) ago: records deleted since then are no longer "
+            "reported, so walking from it could miss them. get() it again without after= "
+            "for the whole list and a new cursor"
+        )
+    return token
 
 
 def _walk_from_id(call: Call, fetch: Fetch, limit: int | None) -> Walk:

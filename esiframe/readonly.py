@@ -3,7 +3,7 @@
 This is the one place that decides it; the client, the sandbox, the CLI,
 ``describe`` and the docs all ask here. A POST is read-only when ESI uses the
 method only to carry a request body (a list of ids, a route's options) and
-the call changes nothing in EVE (docs/esi.md §1). Every other POST, PUT and
+the call changes nothing in EVE (docs/esi.md §1.9). Every other POST, PUT and
 DELETE writes to the game, and esiframe refuses it before any request.
 """
 

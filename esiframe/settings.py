@@ -9,14 +9,17 @@ set of words, integers and paths one rule each, and a bad value raises
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from ._version import __version__
-from .errors import ParameterError
+from .errors import EsiframeWarning, ParameterError
 from .frames import DtypeBackend
 from .http import CACHE_FILE, WaitPolicy
 from .spec import DateLike, check_compatibility_date
@@ -33,6 +36,7 @@ __all__ = [
     "config_dir",
     "env_bool",
     "progress_default",
+    "warn_plain_http",
 ]
 
 PROJECT_URL = "https://github.com/esiframe/esiframe"
@@ -140,6 +144,31 @@ class Settings:
     def token_path(self) -> Path:
         """Where the token store lives: ``<config_dir>/tokens.json``."""
         return config_dir(self.config_dir) / TOKEN_FILE
+
+
+def warn_plain_http(url: str, what: str, carries: str) -> None:
+    """Warn when ``url`` is plain ``http://`` on another host: ``carries`` would cross in clear.
+
+    Plain http is for a sandbox on this machine (loopback); ESI and its SSO speak https.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+        return
+    warnings.warn(
+        f"{what} {url} is plain http on another host: {carries} would cross the network "
+        "unencrypted; use https (plain http is only for a sandbox on this machine)",
+        EsiframeWarning,
+        stacklevel=3,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def config_dir(setting: str | os.PathLike[str] | None = None) -> Path:

@@ -6,7 +6,7 @@ RFC 3339, ``date``, ``uuid``, and the ``int32``/``int64`` ranges). jsonschema
 only checks ``date-time`` when the optional rfc3339-validator package is
 installed, so the checker here registers its own.
 
-The spec quirk of FACTS §10: some ``oneOf`` unions (sovereignty claims,
+The spec quirk of docs/esi.md §10: some ``oneOf`` unions (sovereignty claims,
 project configuration, hub transport, freelance job parameters) list object
 variants that each hold one property but require none, so any object matches
 every variant and a strict ``oneOf`` always fails. Rather than weakening them

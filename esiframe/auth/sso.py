@@ -10,13 +10,10 @@ the ``Location`` points.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -24,7 +21,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from ..errors import AuthError, EsiframeWarning
+from ..errors import AuthError
+from ..settings import warn_plain_http
 from .tokens import EVE_ISSUERS, TokenClaims, header_kid, validate_access_token
 
 __all__ = ["DISCOVERY_SECONDS", "HTTP_TIMEOUT", "METADATA_PATH", "Refused", "SSOClient"]
@@ -83,24 +81,7 @@ def _checked_answer(response: requests.Response) -> requests.Response:
 
 def warn_if_plain_http(url: str) -> None:
     """Warn for an ``http://`` SSO that is not on this machine: tokens would cross in clear."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
-        return
-    warnings.warn(
-        f"the SSO URL {url} is plain http on another host: logins and tokens would cross the "
-        "network unencrypted; use https (plain http is only for a sandbox on this machine)",
-        EsiframeWarning,
-        stacklevel=3,
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    warn_plain_http(url, "the SSO URL", "logins and tokens")
 
 
 class SSOClient:

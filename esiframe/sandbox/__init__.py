@@ -1,8 +1,9 @@
 """esiframe.sandbox: a local ESI emulator for tests, notebooks and offline work.
 
 A real HTTP server on 127.0.0.1 built from the bundled OpenAPI spec, answering every GET
-operation with deterministic synthetic data and behaving like ESI (pagination, caching headers,
-localization, error limit, rate-limit groups, hidden limits, auth) with injectable faults::
+operation and every read-only POST with deterministic synthetic data and behaving like ESI
+(pagination, caching headers, localization, error limit, rate-limit groups, hidden limits,
+auth) with injectable faults; ``Sandbox.answer`` gives the same answers in process::
 
     from esiframe.sandbox import Faults, Sandbox
 
@@ -21,15 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from esiframe.sandbox.faults import Faults, SandboxLimits
-    from esiframe.sandbox.server import (
+    from esiframe.sandbox.messages import (
         AuthResult,
         LogEntry,
         RequestLog,
-        Sandbox,
         SandboxRequest,
         SandboxResponse,
-        serve,
     )
+    from esiframe.sandbox.server import Sandbox, serve
     from esiframe.sandbox.sso import approve_login
 
 __all__ = [
@@ -45,7 +45,16 @@ __all__ = [
     "serve",
 ]
 
-_HOMES = {"Faults": "faults", "SandboxLimits": "faults", "approve_login": "sso"}
+_HOMES = {
+    "AuthResult": "messages",
+    "Faults": "faults",
+    "LogEntry": "messages",
+    "RequestLog": "messages",
+    "SandboxLimits": "faults",
+    "SandboxRequest": "messages",
+    "SandboxResponse": "messages",
+    "approve_login": "sso",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -29,8 +29,8 @@ __all__ = [
     "token_cost",
 ]
 
-_RATE_FIELDS = ("error_rate", "drop_rate", "cut_rate", "bare_429_rate")
-_COUNT_FIELDS = ("refresh_after", "refresh_every")
+_RATE_FIELDS = ("error_rate", "drop_rate", "cut_rate", "bare_429_rate", "hang_rate")
+_COUNT_FIELDS = ("refresh_after", "refresh_every", "pages_after_refresh")
 
 
 @dataclass
@@ -48,6 +48,11 @@ class Faults:
     - ``group_max_tokens``: per rate-limit group, a max-tokens replacing the spec's.
     - ``bare_429_rate``: fraction of ESI requests answered 429 with ``Retry-After`` but without
       ``X-Ratelimit-*`` headers, like ESI's limiters deep in the game server.
+    - ``hang_rate``: fraction of requests that get no answer at all until the sandbox is stopped
+      or `Sandbox.release_hung` is called (a hung server, for Ctrl-C tests).
+    - ``pages_after_refresh``: once the data has been refreshed (generation > 0), X-Pages routes
+      have at most this many pages: with ``refresh_after`` a walk sees ``X-Pages`` shrink midway
+      and the pages past the new end answer 404.
     - ``seed``: seeds the dice, so runs are reproducible (re-seeded when assigned).
     """
 
@@ -59,6 +64,8 @@ class Faults:
     refresh_every: int | None = None
     group_max_tokens: dict[str, int] = field(default_factory=dict)
     bare_429_rate: float = 0.0
+    hang_rate: float = 0.0
+    pages_after_refresh: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -128,6 +135,8 @@ class SandboxLimits:
     - ``cache_seconds``: cache time of every route; None uses the spec's ``x-cache-age`` (or
       ``x-client-cache-ttl``; 300 s when neither is given) and, for routes whose description says
       "expires daily at HH:MM", the next such time in UTC.
+    - ``tombstone_ttl``: seconds a cursor token stays valid on cursor routes; None uses the
+      route's ``x-tombstone-ttl`` (tokens never expire when it has none).
     - ``clock``: seconds since the Unix epoch; it times the windows and dates Last-Modified and
       Expires, so a test can inject a fake one.
     """
@@ -138,6 +147,7 @@ class SandboxLimits:
     history_per_minute: int = 300
     history_window: float = 60.0
     cache_seconds: float | None = None
+    tombstone_ttl: float | None = None
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
@@ -149,7 +159,7 @@ class SandboxLimits:
             value = getattr(self, name)
             if not _is_number(value) or value <= 0:
                 raise ValueError(f"SandboxLimits.{name} must be seconds > 0, got {value!r}")
-        for name in ("group_window", "cache_seconds"):
+        for name in ("group_window", "cache_seconds", "tombstone_ttl"):
             value = getattr(self, name)
             if value is not None and (not _is_number(value) or value <= 0):
                 raise ValueError(f"SandboxLimits.{name} must be None or seconds > 0, got {value!r}")
@@ -158,7 +168,7 @@ class SandboxLimits:
 
 
 def token_cost(status: int) -> int:
-    """Tokens a response of this status spends in a floating-window group (FACTS §5)."""
+    """Tokens a response of this status spends in a floating-window group (docs/esi.md §5)."""
     if status == 429:
         return 0
     if 200 <= status < 300:

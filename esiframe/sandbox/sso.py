@@ -1,6 +1,6 @@
 """The sandbox's EVE SSO: OAuth 2.0 authorization code with PKCE, on the sandbox's own URL.
 
-Like ``login.eveonline.com`` (FACTS.md section 8) it serves the authorization server metadata,
+Like ``login.eveonline.com`` (docs/esi.md §8) it serves the authorization server metadata,
 an authorize page where a test character approves the scopes, a form-encoded token endpoint
 (authorization code + PKCE S256 without a client secret; refresh tokens that rotate on every
 use), RFC 7009 revocation and the JWKS. Access tokens are RS256 JWTs with EVE's claims, signed
@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -35,18 +35,17 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from esiframe.sandbox.server import AuthResult, SandboxRequest, SandboxResponse, bearer_token
-
-if TYPE_CHECKING:
-    from esiframe.sandbox.server import Sandbox
+from esiframe.sandbox.messages import (
+    DEFAULT_CHARACTERS,
+    AuthResult,
+    Host,
+    SandboxRequest,
+    SandboxResponse,
+    bearer_token,
+)
 
 __all__ = ["DEFAULT_CHARACTERS", "SIGNING_KEY_ID", "SandboxSSO", "approve_login"]
 
-DEFAULT_CHARACTERS: Mapping[int, str] = {
-    2112000001: "Aura Sandbox",
-    2112000002: "Bravo Sandbox",
-    2112000003: "Charlie Sandbox",
-}
 SIGNING_KEY_ID = "JWT-Signature-Key"
 AUDIENCE = "EVE Online"
 CODE_SECONDS = 300.0
@@ -130,7 +129,7 @@ class SandboxSSO:
         self.client_ids = None if client_ids is None else frozenset(client_ids)
         self.scopes = None if scopes is None else frozenset(scopes)
         self.url: str | None = None
-        self._sandbox: Sandbox | None = None
+        self._sandbox: Host | None = None
         self._lock = threading.Lock()
         self._key: RSAKey | None = None
         self._codes: dict[str, _Grant] = {}
@@ -141,7 +140,7 @@ class SandboxSSO:
 
     # wiring
 
-    def mount(self, sandbox: Sandbox, *, authorize: bool = True) -> SandboxSSO:
+    def mount(self, sandbox: Host, *, authorize: bool = True) -> SandboxSSO:
         """Serve the SSO's endpoints on ``sandbox`` and, with ``authorize``, check its bearers."""
         self._sandbox = sandbox
         if self.scopes is None:
@@ -611,46 +610,56 @@ def approve_login(
         )
     browser = session if session is not None else requests.Session()
     try:
-        try:
-            page = browser.get(login_url, timeout=_BROWSER_TIMEOUT)
-        except requests.RequestException as exc:
-            raise RuntimeError(
-                f"cannot open the login page {login_url}: {type(exc).__name__}; is the sandbox "
-                "running at that address?"
-            ) from None
-        consent = _ConsentPage()
-        consent.feed(page.text)
-        if page.status_code != 200 or consent.action is None or not consent.choices:
-            reason = " ".join(consent.words) or f"HTTP {page.status_code}"
-            raise ValueError(
-                f"{login_url} is not a sandbox SSO consent page (HTTP {page.status_code}: "
-                f"{reason}); pass the url of a login started against the sandbox"
-            )
-        chosen = _choose(consent.names(), character)
-        form = {**consent.fields, "character_id": str(chosen), "decision": "approve"}
-        target = urljoin(page.url, consent.action)
-        try:
-            answer = browser.post(
-                target, data=form, allow_redirects=False, timeout=_BROWSER_TIMEOUT
-            )
-        except requests.RequestException as exc:
-            raise RuntimeError(
-                f"cannot submit the consent form to {target}: {type(exc).__name__}"
-            ) from None
-        location = answer.headers.get("Location")
-        if answer.status_code != 302 or not location:
-            refusal = _ConsentPage()
-            refusal.feed(answer.text)
-            raise RuntimeError(
-                f"the sandbox SSO did not redirect after consent (HTTP {answer.status_code}: "
-                f"{' '.join(refusal.words)})"
-            )
-        redirect = urljoin(target, location)
+        target, form = _consent_form(browser, login_url, character)
+        redirect = _submit_consent(browser, target, form)
         _deliver(browser, redirect)
         return redirect
     finally:
         if session is None:
             browser.close()
+
+
+def _consent_form(
+    browser: requests.Session, login_url: str, character: str | int | None
+) -> tuple[str, dict[str, str]]:
+    """Open the consent page; (form action URL, form approving ``character``)."""
+    try:
+        page = browser.get(login_url, timeout=_BROWSER_TIMEOUT)
+    except requests.RequestException as exc:
+        raise RuntimeError(
+            f"cannot open the login page {login_url}: {type(exc).__name__}; is the sandbox "
+            "running at that address?"
+        ) from None
+    consent = _ConsentPage()
+    consent.feed(page.text)
+    if page.status_code != 200 or consent.action is None or not consent.choices:
+        reason = " ".join(consent.words) or f"HTTP {page.status_code}"
+        raise ValueError(
+            f"{login_url} is not a sandbox SSO consent page (HTTP {page.status_code}: "
+            f"{reason}); pass the url of a login started against the sandbox"
+        )
+    chosen = _choose(consent.names(), character)
+    form = {**consent.fields, "character_id": str(chosen), "decision": "approve"}
+    return urljoin(page.url, consent.action), form
+
+
+def _submit_consent(browser: requests.Session, target: str, form: dict[str, str]) -> str:
+    """Post the consent form; the absolute URL the SSO redirects the browser to."""
+    try:
+        answer = browser.post(target, data=form, allow_redirects=False, timeout=_BROWSER_TIMEOUT)
+    except requests.RequestException as exc:
+        raise RuntimeError(
+            f"cannot submit the consent form to {target}: {type(exc).__name__}"
+        ) from None
+    location = answer.headers.get("Location")
+    if answer.status_code != 302 or not location:
+        refusal = _ConsentPage()
+        refusal.feed(answer.text)
+        raise RuntimeError(
+            f"the sandbox SSO did not redirect after consent (HTTP {answer.status_code}: "
+            f"{' '.join(refusal.words)})"
+        )
+    return urljoin(target, location)
 
 
 def _deliver(browser: requests.Session, redirect: str) -> None:

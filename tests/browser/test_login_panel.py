@@ -12,7 +12,9 @@ a later cell's authenticated call shows a frame. Two ways back from the SSO are 
 The notebook is notebooks/03-logging-in.ipynb, copied into a temporary directory (JupyterLab
 autosaves and the kernel's working directory is the notebook's: the committed copy must stay
 untouched). The test finds its cells by what they call, not by position.
-Screenshots of the final panels go to test-artifacts/ (gitignored).
+Screenshots of each panel as a user first sees it (the log-in button, the paste box) and once
+logged in go to test-artifacts/ (gitignored); the log-in button's link is checked to be the
+SSO's authorize URL with PKCE.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -62,6 +65,7 @@ NOTEBOOK = REPO / "notebooks" / "03-logging-in.ipynb"
 ARTIFACTS = REPO / "test-artifacts"
 CHARACTER = "Bravo Sandbox"  # not the SSO page's preselected first character: the choice counts
 LINK_TEXT = "Log in with EVE Online"
+BUTTON_BLUE = (0x1F, 0x6F, 0xEB)  # the log-in button's background (esiframe/widgets.py)
 SERVER_START_SECONDS = 90.0
 CELL_MS = 90_000  # a cell that starts the kernel or fetches a frame
 UI_MS = 30_000  # a page or a widget reacting to a click
@@ -145,6 +149,7 @@ class JupyterLab:
     url: str
     token: str
     callback_url: str
+    sso_url: str
     plan: NotebookPlan
 
     def notebook_url(self) -> str:
@@ -252,7 +257,9 @@ def start_lab(
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(process, f"{url}/api/status?token={token}", log)
-        return JupyterLab(url=url, token=token, callback_url=callback_url, plan=plan)
+        return JupyterLab(
+            url=url, token=token, callback_url=callback_url, sso_url=sandbox.url, plan=plan
+        )
 
     try:
         yield start
@@ -361,9 +368,48 @@ def _assert_frame(notebook: Notebook) -> None:
     assert table.locator("tbody tr").count() >= 1, table.inner_text()
 
 
-def _screenshot(panel: Locator, name: str) -> None:
+def _screenshot(panel: Locator, name: str) -> Path:
+    """Save what the panel looks like now; the file must hold an image."""
     ARTIFACTS.mkdir(exist_ok=True)
-    panel.screenshot(path=str(ARTIFACTS / name))
+    path = ARTIFACTS / name
+    path.unlink(missing_ok=True)
+    panel.screenshot(path=str(path))
+    assert path.stat().st_size > 0, path
+    return path
+
+
+def _has_colour(png: Path, rgb: tuple[int, int, int], tolerance: int = 12) -> bool:
+    """Whether any pixel of ``png`` is ``rgb`` (give or take antialiasing)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
+    return any(
+        all(abs(a - b) <= tolerance for a, b in zip(c, rgb, strict=True)) for _, c in colours
+    )
+
+
+def _assert_first_view(lab: JupyterLab, panel: Locator, name: str) -> None:
+    """The panel as a user first sees it: the button to the SSO with PKCE, the paste box."""
+    link = panel.get_by_role("link", name=LINK_TEXT)
+    expect(link).to_be_visible()
+    expect(panel.get_by_role("textbox")).to_be_visible()
+    expect(panel.get_by_role("button", name="Finish")).to_be_visible()
+    href = link.get_attribute("href") or ""
+    parts = urlsplit(href)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{lab.sso_url}/v2/oauth/authorize"
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["response_type"] == "code" and query["redirect_uri"] == lab.callback_url, query
+    assert query["code_challenge_method"] == "S256", query
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["code_challenge"]), query  # SHA-256, base64url
+    assert query.get("state"), query
+    shot = _screenshot(panel, name)
+    assert _has_colour(shot, BUTTON_BLUE), f"{shot} does not show the blue log-in button"
+
+
+def _assert_logged_in_view(panel: Locator, name: str) -> None:
+    shot = _screenshot(panel, name)
+    assert not _has_colour(shot, BUTTON_BLUE), f"{shot} still shows the log-in button"
 
 
 # --- the tests --------------------------------------------------------------------------------
@@ -381,7 +427,7 @@ def test_login_through_the_loopback_callback(
     panel = notebook.output(lab.plan.panel_cell)
     link = panel.get_by_role("link", name=LINK_TEXT)
     expect(panel).to_contain_text("Waiting for you to approve the login", timeout=CELL_MS)
-    expect(link).to_be_visible()
+    _assert_first_view(lab, panel, "login-panel-first.png")
     with context.expect_page() as opened:
         link.click()
     popup = opened.value
@@ -392,7 +438,7 @@ def test_login_through_the_loopback_callback(
     _assert_logged_in(panel)
     notebook.wait_run()
     _assert_frame(notebook)
-    _screenshot(panel, "login-panel.png")
+    _assert_logged_in_view(panel, "login-panel.png")
 
 
 def test_login_by_pasting_the_redirect_url(
@@ -411,7 +457,7 @@ def test_login_by_pasting_the_redirect_url(
     expect(panel).to_contain_text(
         "paste the URL it lands on below and press Finish", timeout=CELL_MS
     )
-    expect(link).to_be_visible()
+    _assert_first_view(lab, panel, "login-panel-paste-first.png")
     with context.expect_page() as opened:
         link.click()
     popup = opened.value
@@ -433,4 +479,4 @@ def test_login_by_pasting_the_redirect_url(
     notebook.menu("Run", "Run Selected Cell and All Below")
     notebook.wait_run()
     _assert_frame(notebook)
-    _screenshot(panel, "login-panel-paste.png")
+    _assert_logged_in_view(panel, "login-panel-paste.png")

@@ -8,6 +8,7 @@ their outputs (what the repository commits).
 
 from __future__ import annotations
 
+import ast
 import base64
 import os
 import re
@@ -29,6 +30,9 @@ NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 CELL_TIMEOUT = 120
 SAVED_LIMIT = 400_000
 CHART = re.compile(r"\.plot\b")
+#: What a tqdm bar's text looks like ("GetX:  40%|####      | 2/5 [00:01<...]").
+PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def free_port() -> int:
@@ -168,13 +172,82 @@ def test_saved_notebook_is_executed_with_charts(name: str) -> None:
     assert path.stat().st_size < SAVED_LIMIT, "keep outputs small (use .head())"
 
 
+def is_progress_bar(output: Any) -> bool:
+    """A progress bar's output (a tqdm widget or its text): a frozen bar once saved."""
+    data = output.get("data", {})
+    text = output.get("text") or data.get("text/plain", "")
+    text = text if isinstance(text, str) else "".join(text)
+    return bool(PROGRESS_BAR.search(text)) and (
+        WIDGET_VIEW in data or output.get("name") == "stderr"
+    )
+
+
+def strip_progress_bars(notebook: nbformat.NotebookNode) -> None:
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not is_progress_bar(o)]
+
+
+def unused_names(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names the code cells bind (assignments, imports) but never read."""
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    bound: set[str] = set()
+    read: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return bound - read - {"_"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_says_where_its_outputs_come_from(name: str) -> None:
+    """The first cell says the saved outputs are the sandbox's and how to reach the real ESI."""
+    notebook = read(NOTEBOOKS / name)
+    top = notebook.cells[0]
+    assert top.cell_type == "markdown"
+    assert "outputs saved in this notebook come from esiframe's offline sandbox" in top.source
+    assert "To run it against the real ESI, leave `ESIFRAME_BASE_URL` unset" in top.source
+    assert unused_names(notebook) == set(), "remove the unused names (or use them)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_notebook_keeps_no_progress_bar(name: str) -> None:
+    notebook = read(NOTEBOOKS / name)
+    frozen = [
+        o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if is_progress_bar(o)
+    ]
+    assert frozen == [], "save with python tests/integration/test_notebooks.py (strips bars)"
+
+
+def test_unused_names_and_progress_bars_are_found() -> None:
+    """The two checks above can fail: an unused import and a tqdm widget are caught."""
+    cells = [nbformat.v4.new_code_cell("import os\nimport pandas as pd\nx = 1\npd.Series([x])")]  # type: ignore[no-untyped-call]
+    assert unused_names(nbformat.v4.new_notebook(cells=cells)) == {"os"}  # type: ignore[no-untyped-call]
+    bar = {
+        "output_type": "display_data",
+        "data": {
+            WIDGET_VIEW: {"model_id": "m"},
+            "text/plain": "GetX:   0%|          | 0/3 [00:00<?, ?req/s]",
+        },
+    }
+    assert is_progress_bar(bar)
+    assert not is_progress_bar({"output_type": "stream", "name": "stdout", "text": "50%|x| 1/2"})
+
+
 def save_all() -> None:
-    """Execute every notebook against a fresh sandbox and save it with its outputs."""
+    """Execute every notebook against a fresh sandbox and save it with its outputs.
+
+    Progress is off in the kernels (ESIFRAME_PROGRESS=0) and any bar left is stripped: a saved
+    bar shows frozen where the text describes a finished call.
+    """
     with Sandbox() as running, tempfile.TemporaryDirectory() as scratch:
         for name in NAMES:
             home = Path(scratch) / name
             (home / "work").mkdir(parents=True)
             notebook = execute(name, home / "work", kernel_env(running.url, home))
+            strip_progress_bars(notebook)
             nbformat.write(notebook, NOTEBOOKS / name)  # type: ignore[no-untyped-call]
             print("saved", NOTEBOOKS / name, file=sys.stderr)
 

@@ -164,7 +164,8 @@ def test_ctrl_c_during_a_walk_returns_nothing_and_leaves_the_cache_usable(
 
 
 def test_ctrl_c_during_a_rate_limit_wait_stops_promptly(esi_sandbox_factory, make_client):
-    sandbox = esi_sandbox_factory(sizes=SMALL, faults=Faults(group_max_tokens={"market-order": 6}))
+    # 8 tokens: two answers of 2, then the third request (it may cost 5) waits ~15 minutes
+    sandbox = esi_sandbox_factory(sizes=SMALL, faults=Faults(group_max_tokens={"market-order": 8}))
     client = make_client(sandbox, cache=False, max_workers=1)
     timer = _interrupt_after(0.5)  # the third request would wait ~15 minutes for tokens
     with pytest.raises(KeyboardInterrupt):
@@ -198,7 +199,7 @@ def test_every_wait_is_logged_on_the_esiframe_logger(on_fake_time, caplog):
 def test_market_history_over_its_hidden_limit_waits_a_minute(
     esi_sandbox_factory, make_client, fake
 ):
-    # ESI's own 300/min for history, shrunk to 3: its 500s mean "wait a minute" (FACTS 5.1)
+    # ESI's own 300/min for history, shrunk to 3: its 500s mean "wait a minute" (docs/esi.md §5.1)
     sandbox = esi_sandbox_factory(
         sizes=SMALL, limits=SandboxLimits(clock=fake, history_per_minute=3)
     )

@@ -1,4 +1,4 @@
-"""The sandbox behaves like ESI (FACTS.md) over real HTTP on 127.0.0.1."""
+"""The sandbox behaves like ESI (docs/esi.md) over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 

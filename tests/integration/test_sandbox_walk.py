@@ -1,4 +1,4 @@
-"""Every GET operation of the spec answers over HTTP with a body valid against its schema."""
+"""Every GET and read-only POST of the spec answers over HTTP with a body valid by its schema."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from schemacheck import response_schema, validate
 
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
+from esiframe.sandbox.routes import READ_ONLY_POSTS
 from esiframe.sandbox.server import default_authorize, load_bundled_spec
 
 DATE = "2026-08-04"
@@ -29,6 +30,12 @@ GET_OPERATIONS = sorted(
     for path, item in SPEC["paths"].items()
     for method, op in item.items()
     if method == "get"
+)
+READ_ONLY_POST_OPERATIONS = sorted(
+    (op["operationId"], path, op)
+    for path, item in SPEC["paths"].items()
+    for method, op in item.items()
+    if method == "post" and op["operationId"] in READ_ONLY_POSTS
 )
 
 
@@ -86,4 +93,30 @@ def test_operation_answers_valid_body(
     assert answer.headers["ETag"] and answer.headers["Last-Modified"] and answer.headers["Expires"]
     if "page" in {p.get("name") for p in op["parameters"]}:
         assert int(answer.headers["X-Pages"]) >= 1
+    validate(answer.json(), response_schema(SPEC, operation_id), SPEC)
+
+
+def test_every_read_only_post_is_walked() -> None:
+    assert len(READ_ONLY_POST_OPERATIONS) == len(READ_ONLY_POSTS) == 9
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "op"),
+    READ_ONLY_POST_OPERATIONS,
+    ids=[o[0] for o in READ_ONLY_POST_OPERATIONS],
+)
+def test_read_only_post_answers_valid_body(
+    sandbox: Sandbox, session: requests.Session, operation_id: str, path: str, op: Mapping[str, Any]
+) -> None:
+    example = sandbox.dataset.example_params(operation_id)
+    body = example.pop("body")
+    url_path, query = _request(path, op, example)
+    assert query == {}
+    headers = {"X-Compatibility-Date": DATE}
+    if op.get("security"):
+        headers["Authorization"] = "Bearer test"
+    answer = session.post(sandbox.url + url_path, json=body, headers=headers, timeout=30)
+    assert answer.status_code == (201 if "201" in op["responses"] else 200), answer.text
+    assert answer.headers["X-Compatibility-Date"] == op["x-compatibility-date"]
+    assert answer.json() not in ([], {})
     validate(answer.json(), response_schema(SPEC, operation_id), SPEC)

@@ -14,7 +14,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from esiframe.export import read_parquet, to_parquet
+from esiframe.export import DATE_COLUMNS_ATTR, read_parquet, to_parquet
 
 JITA = 10000002
 AMARR = 10000043
@@ -150,7 +150,7 @@ def test_single_file_existing_error_keeps_the_old_file(tmp_path: pathlib.Path) -
     path = tmp_path / "orders.parquet"
     to_parquet(orders(), path)
 
-    with pytest.raises(FileExistsError, match="replace_partitions"):
+    with pytest.raises(FileExistsError, match="existing='overwrite'"):
         to_parquet(orders().head(1), path)
     assert len(read_parquet(path)) == 6
 
@@ -368,7 +368,7 @@ def test_file_written_by_pandas_with_an_index_reads_back_with_a_range_index(
         ({"partition_cols": ["location"]}, ValueError, "'location' has 1 null"),
         ({"partition_cols": ["price"]}, ValueError, "'price' has type double.*integers"),
         ({"partition_cols": ["issued"]}, ValueError, "'issued' has type timestamp"),
-        ({"existing": "overwrite"}, ValueError, "'error', 'append', 'replace_partitions'"),
+        ({"existing": "upsert"}, ValueError, "'replace_partitions', 'overwrite'"),
         ({"compression": "lzma"}, ValueError, "'zstd'"),
     ],
 )
@@ -426,3 +426,94 @@ def test_bad_read_arguments(
 def test_read_missing_path(tmp_path: pathlib.Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing"):
         read_parquet(tmp_path / "nothing")
+
+
+# --- overwrite, file names, ESI dates ------------------------------------------------------
+
+
+def test_overwrite_replaces_a_single_file(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "orders.parquet"
+    to_parquet(orders(), path)
+    newer = orders().head(2)
+
+    to_parquet(newer, path, existing="overwrite")
+
+    pd.testing.assert_frame_equal(read_parquet(path), newer)
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.parquet"]
+
+
+def test_overwrite_replaces_a_whole_dataset_even_with_other_partitioning(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "orders"
+    to_parquet(orders(), path, partition_cols=PARTS)
+    newer = orders().drop(columns=["note"]).tail(2).reset_index(drop=True)
+
+    to_parquet(newer, path, partition_cols=["order_type"], existing="overwrite")
+
+    back = by_order(read_parquet(path))
+    assert back["order_id"].tolist() == [5, 6]
+    assert "note" not in back.columns
+    assert sorted(p.name for p in path.iterdir() if p.name != ".esiframe-commit.lock") == [
+        "_common_metadata",
+        "order_type=buy",
+        "order_type=sell",
+    ]
+    rel = duckdb.sql(f"select order_id from read_parquet('{path}/**/*.parquet') order by 1")
+    assert [r[0] for r in rel.fetchall()] == [5, 6]
+
+
+@pytest.mark.parametrize("name", ["h.csv", "orders", "orders.json"])
+def test_a_single_file_must_be_named_parquet(tmp_path: pathlib.Path, name: str) -> None:
+    with pytest.raises(ValueError, match=r"does not end in \.parquet.*df\.to_csv"):
+        to_parquet(orders(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def esi_dates() -> pd.DataFrame:
+    """Market history as frames gives it: the ESI ``date`` field as naive datetime64[us]."""
+    df = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2026-08-02", "2026-08-03", None]).astype("datetime64[us]"),
+            "type_id": [34, 34, 35],
+            "average": [5.1, 5.2, 6.0],
+        }
+    )
+    df.attrs = {"esi": {"operation": "GetMarketsRegionIdHistory"}, DATE_COLUMNS_ATTR: ["date"]}
+    return df
+
+
+@pytest.mark.parametrize("partition_cols", [None, ["type_id"], ["date"]])
+def test_esi_date_columns_are_dates_in_duckdb_and_datetimes_again_in_pandas(
+    tmp_path: pathlib.Path, partition_cols: list[str] | None
+) -> None:
+    df = esi_dates() if partition_cols != ["date"] else esi_dates().dropna()
+    path = tmp_path / ("h.parquet" if partition_cols is None else "h")
+    to_parquet(df, path, partition_cols=partition_cols)
+
+    glob = str(path) if partition_cols is None else f"{path}/**/*.parquet"
+    rel = duckdb.sql(f"select date, typeof(date) from read_parquet('{glob}') order by date")
+    rows = rel.fetchall()
+    assert {r[1] for r in rows} == {"DATE"}
+    assert [r[0] for r in rows] == [d.date() if pd.notna(d) else None for d in df["date"]]
+    back = read_parquet(path).sort_values("date", ignore_index=True)
+    pd.testing.assert_series_equal(back["date"], df["date"].sort_values(ignore_index=True))
+    assert back.attrs[DATE_COLUMNS_ATTR] == ["date"]
+
+
+def test_unmarked_datetimes_stay_timestamps(tmp_path: pathlib.Path) -> None:
+    df = esi_dates()
+    df.attrs = {}
+    to_parquet(df, tmp_path / "h.parquet")
+
+    rel = duckdb.sql(f"select typeof(date) from read_parquet('{tmp_path}/h.parquet') limit 1")
+    assert rel.fetchall() == [("TIMESTAMP",)]
+
+
+def test_a_marked_date_column_holding_times_is_refused(tmp_path: pathlib.Path) -> None:
+    df = esi_dates()
+    df.loc[0, "date"] = pd.Timestamp("2026-08-02T10:30")
+
+    with pytest.raises(ValueError, match=r"'date' is listed .* holds times of day"):
+        to_parquet(df, tmp_path / "h.parquet")
+    assert not (tmp_path / "h.parquet").exists()

@@ -6,6 +6,7 @@ Limiter against an independent model of ESI's token bucket.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import heapq
 import json
@@ -13,7 +14,7 @@ import math
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +22,11 @@ import pytest
 from fakeclock import FakeClock
 from requests.structures import CaseInsensitiveDict
 
+from esiframe.errors import EsiError
+from esiframe.ledger import LEDGER_FILE, Ledger, LedgerError
 from esiframe.limits import (
+    FIRST_ANSWER_WAIT,
+    STALE_AFTER,
     Limiter,
     RouteLimit,
     backoff,
@@ -374,7 +379,7 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     start = clock.now
-    for _ in range(9):  # 9 x 2 tokens = 20 - margin 2
+    for _ in range(8):  # 8 x 2 tokens: a 9th request may cost 5 (a 4xx), past the 20 tokens
         assert limiter.acquire(route, OWNER) is None
         limiter.record(route, OWNER, 200, {})
         clock.advance(1.0)
@@ -383,9 +388,9 @@ def test_group_waits_until_the_earliest_token_returns(clock: FakeClock) -> None:
     assert wait.seconds == pytest.approx(start + 60.0 + return_margin(60.0) - clock.now)
     assert (
         wait.reason
-        == f"ESI rate-limit group char-wallet: 2 of 20 tokens left; waiting {wait.seconds:.1f} s"
+        == f"ESI rate-limit group char-wallet: 4 of 20 tokens left; waiting {wait.seconds:.1f} s"
     )
-    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 2
+    assert wait.state["group"] == "char-wallet" and wait.state["remaining"] == 4
     clock.advance(wait.seconds - 0.01)
     assert limiter.acquire(route, OWNER) is not None
     clock.advance(0.01)
@@ -409,7 +414,7 @@ def test_cheap_answers_leave_room_for_more_requests(clock: FakeClock) -> None:
     while limiter.acquire(route, OWNER) is None:
         limiter.record(route, OWNER, 304, {})
         sent += 1
-    assert sent == 17  # 17 x 1 token; an 18th reservation of 2 would pass 20 - 2
+    assert sent == 16  # 16 x 1 token; a 17th could cost 5 (a 4xx), past the 20 tokens
 
 
 def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock) -> None:
@@ -419,16 +424,16 @@ def test_a_group_sends_one_request_until_esi_has_answered_once(clock: FakeClock)
     wait = limiter.acquire(route, OWNER)  # the spec's 20 tokens may not be what is left
     assert wait is not None and wait.kind == "learning" and wait.seconds < 1
     limiter.record(
-        route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "4"}
+        route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "7"}
     )
-    assert limiter.acquire(route, OWNER) is None  # 4 left: one more request of 2 (margin 2)
+    assert limiter.acquire(route, OWNER) is None  # 7 left: one more request of up to 5 (margin 2)
     assert limiter.acquire(route, OWNER).kind == "rate-limit"
 
 
 def test_release_gives_back_the_reservation(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20)
-    assert fill(limiter, route) == 9
+    assert fill(limiter, route) == 4  # 2 spent, then 3 reservations of 5 within the 20 tokens
     limiter.release(route, OWNER)
     assert limiter.acquire(route, OWNER) is None
     assert limiter.acquire(route, OWNER) is not None
@@ -437,21 +442,21 @@ def test_release_gives_back_the_reservation(clock: FakeClock) -> None:
 def test_buckets_are_per_owner(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock)
     route = small_group(max_tokens=20)
-    assert fill(limiter, route, "1:90000001") == 9
-    assert fill(limiter, route, "1:90000002") == 9
+    assert fill(limiter, route, "1:90000001") == 4
+    assert fill(limiter, route, "1:90000002") == 4
 
 
 def test_remaining_lower_than_the_ledger_counts_as_spent(clock: FakeClock) -> None:
     limiter = Limiter(clock=clock, token_margin=2)
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
-    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "5"}
+    headers = {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "6"}
     limiter.record(route, OWNER, 200, headers)
-    assert limiter.snapshot()["groups"][0]["remaining"] == 5
-    assert fill(limiter, route) == 1  # 5 left, 2 kept as margin: one more request of 2
+    assert limiter.snapshot()["groups"][0]["remaining"] == 6
+    assert fill(limiter, route) == 1  # 6 left: one more request, which may cost 5
     clock.advance(60.0 + return_margin(60.0))
     limiter.release(route, OWNER)
-    assert fill(limiter, route) == 9  # the other program's tokens came back too
+    assert fill(limiter, route) == 4  # the other program's tokens came back too
 
 
 def test_remaining_of_another_group_is_not_believed(clock: FakeClock) -> None:
@@ -467,7 +472,7 @@ def test_x_ratelimit_limit_overrides_the_spec(clock: FakeClock) -> None:
     route = small_group(max_tokens=20, window=60.0)
     limiter.acquire(route, OWNER)
     limiter.record(route, OWNER, 200, CaseInsensitiveDict({"x-ratelimit-limit": "10/6s"}))
-    assert fill(limiter, route) == 3  # (10 - 2) / 2 = 4 requests per window, one spent
+    assert fill(limiter, route) == 2  # 10 tokens: 2 + 2 spent, then one reservation of 5
     clock.advance(6.0 + return_margin(6.0))
     assert limiter.acquire(route, OWNER) is None  # tokens return after 6 s, not 60 s
     group = limiter.snapshot()["groups"][0]
@@ -582,7 +587,7 @@ def run_threads(target: Any, n: int = 16) -> None:
         t.join()
 
 
-@pytest.mark.parametrize(("route", "budget"), [(small_group(max_tokens=100), 49), (ERRORS, 95)])
+@pytest.mark.parametrize(("route", "budget"), [(small_group(max_tokens=100), 20), (ERRORS, 95)])
 def test_threads_never_reserve_more_than_the_budget(
     clock: FakeClock, route: RouteLimit, budget: int
 ) -> None:
@@ -644,6 +649,270 @@ def test_snapshot_reports_every_ledger_as_plain_data(clock: FakeClock) -> None:
     assert snap["hidden"] == [{"owner": OWNER, "window": 60.0, "starts": 1, "blocked_for": 0.0}]
 
 
+# -- limits shared by processes through a ledger ---------------------------------------------
+
+
+class MemoryLedger:
+    """The ledger's contract without a file: JSON texts by key, one step at a time.
+
+    A step works on a copy that is kept only when it ends without an error, like a rolled
+    back SQLite transaction.
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.steps = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[MemoryLedger.Step]:
+        with self._lock:
+            step = MemoryLedger.Step(dict(self.values))
+            yield step
+            self.values = step.values
+            self.steps += 1
+
+    class Step:
+        def __init__(self, values: dict[str, str]) -> None:
+            self.values = values
+
+        def read(self, keys: list[str] | None) -> dict[str, str]:
+            wanted = self.values.keys() if keys is None else keys
+            return {k: self.values[k] for k in wanted if k in self.values}
+
+        def write(self, values: Mapping[str, str]) -> None:
+            self.values.update(values)
+
+
+def processes(clock: FakeClock, n: int = 2, **kwargs: Any) -> list[Limiter]:
+    """``n`` limiters on one ledger: what ``n`` esiframe processes on one machine hold."""
+    ledger = MemoryLedger()
+    return [Limiter(clock=clock, ledger=ledger, **kwargs) for _ in range(n)]
+
+
+def test_processes_share_the_error_budget(clock: FakeClock) -> None:
+    a, b = processes(clock, error_margin=5)
+    assert a.acquire(ERRORS, OWNER) is None
+    a.record(ERRORS, OWNER, 404, error_headers(remain=8, reset=30))
+    assert b.snapshot()["error_limit"]["remain"] == 8  # b learned what a was told
+    assert a.acquire(ERRORS, OWNER) is None
+    assert b.acquire(ERRORS, OWNER) is None
+    assert b.acquire(ERRORS, OWNER) is None  # 8 left - 3 in flight = the margin of 5
+    for limiter in (a, b):
+        wait = limiter.acquire(ERRORS, OWNER)
+        assert wait is not None and wait.kind == "error-limit" and wait.state["in_flight"] == 3
+    clock.advance(30.0)
+    assert a.acquire(ERRORS, OWNER) is None  # the window reset for both
+
+
+def test_a_420_seen_by_one_process_holds_back_every_process(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    a.acquire(ERRORS, OWNER)
+    a.record(ERRORS, OWNER, 420, error_headers(remain=0, reset=12))
+    for route in (ERRORS, small_group()):
+        wait = b.acquire(route, OWNER)
+        assert wait is not None and wait.kind == "error-limit" and wait.seconds == 12.0
+
+
+def test_processes_spend_from_one_bucket_per_group_and_owner(clock: FakeClock) -> None:
+    a, b = processes(clock, token_margin=2)
+    route = small_group(max_tokens=20)
+    hear(a, route)  # 2 spent: room for 3 reservations of 5 in all within the 20 tokens
+    assert [a.acquire(route, OWNER), b.acquire(route, OWNER), a.acquire(route, OWNER)] == [None] * 3
+    wait = b.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "rate-limit" and wait.state["in_flight"] == 3
+    assert b.acquire(route, "1:90000001") is None  # another owner's bucket is its own
+
+
+def test_one_process_learns_a_group_while_the_others_wait(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = small_group(max_tokens=20)
+    assert a.acquire(route, OWNER) is None
+    wait = b.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "learning"
+    a.record(route, OWNER, 200, {"X-Ratelimit-Group": "char-wallet", "X-Ratelimit-Remaining": "9"})
+    assert b.acquire(route, OWNER) is None  # 9 left: one request of up to 5 (margin 2)
+    assert b.acquire(route, OWNER) is not None
+
+
+def test_a_first_request_lost_with_its_process_lets_another_go(clock: FakeClock) -> None:
+    dead, alive = processes(clock)
+    route = small_group(max_tokens=20)
+    assert dead.acquire(route, OWNER) is None  # and the process is killed
+    clock.advance(FIRST_ANSWER_WAIT - 1.0)
+    wait = alive.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "learning"
+    clock.advance(1.0)
+    assert alive.acquire(route, OWNER) is None
+
+
+def test_after_an_idle_window_one_request_learns_again(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = small_group(max_tokens=20, window=60.0)
+    hear(a, route)
+    assert b.acquire(route, OWNER) is None  # known: no need to learn
+    b.record(route, OWNER, 200, {})
+    clock.advance(60.0 + return_margin(60.0))  # every token back: another program may spend
+    assert b.acquire(route, OWNER) is None
+    wait = a.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "learning"
+
+
+def test_answers_settle_only_their_own_process_reservations(clock: FakeClock) -> None:
+    a, b = processes(clock, token_margin=0)
+    route = small_group(max_tokens=100)
+    hear(a, route)
+    assert a.acquire(route, OWNER) is None and b.acquire(route, OWNER) is None
+    b.record(route, OWNER, 404, {})
+    b.record(route, OWNER, 200, {})  # b holds nothing more: a's reservation stays
+    [group] = a.snapshot()["groups"]
+    assert group["in_flight"] == 1 and group["used"] == 2 + 5 + 2 + 5
+    a.release(route, OWNER)
+    assert a.snapshot()["groups"][0]["in_flight"] == 0
+
+
+def test_a_4xx_never_costs_more_than_was_reserved(clock: FakeClock) -> None:
+    a, b = processes(clock, token_margin=0)
+    route = small_group(max_tokens=20)
+    hear(a, route)
+    held = [lim for lim in (a, b, a, b, a) if lim.acquire(route, OWNER) is None]
+    assert len(held) == 3  # 2 + 3 x 5 <= 20; a fourth could push a 4xx past the bucket
+    for limiter in held:
+        limiter.record(route, OWNER, 404, {})
+    assert a.snapshot()["groups"][0]["used"] == 17 <= 20
+
+
+def test_processes_share_the_hidden_per_minute_count(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = RouteLimit(per_minute=10)
+    started = 0
+    for limiter in (a, b) * 6:
+        if limiter.acquire(route, OWNER) is None:
+            started += 1
+            limiter.record(route, OWNER, 200, {})
+    assert started == 10
+    wait = b.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "hidden-limit" and wait.state["starts"] == 10
+
+
+def test_hidden_starts_count_from_the_answer(clock: FakeClock) -> None:
+    """ESI counts a start when the request arrives: at the latest when the answer comes."""
+    (limiter,) = processes(clock, n=1)
+    route = RouteLimit(per_minute=1)
+    assert limiter.acquire(route, OWNER) is None
+    clock.advance(20.0)  # a slow answer
+    limiter.record(route, OWNER, 200, {})
+    clock.advance(60.0 + return_margin(60.0) - 1.0)
+    assert limiter.acquire(route, OWNER) is not None  # 61 s after the start, 41 after the answer
+    clock.advance(20.0)
+    assert limiter.acquire(route, OWNER) is None
+
+
+def test_a_429_told_to_one_process_holds_back_the_other(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = small_group(max_tokens=100)
+    hear(a, route)
+    a.acquire(route, OWNER)
+    a.record(route, OWNER, 429, {"Retry-After": "9", "X-Ratelimit-Group": "char-wallet"})
+    wait = b.acquire(route, OWNER)
+    assert wait is not None and wait.kind == "rate-limit" and wait.seconds == 9.0
+
+
+def test_reservations_of_a_dead_process_expire(clock: FakeClock) -> None:
+    dead, alive = processes(clock, error_margin=5)
+    alive.acquire(ERRORS, OWNER)
+    alive.record(ERRORS, OWNER, 404, error_headers(remain=7, reset=59))
+    assert dead.acquire(ERRORS, OWNER) is None and dead.acquire(ERRORS, OWNER) is None
+    # dead is killed with two requests in flight; the budget is held until they count as lost
+    clock.advance(59.0)  # a new window: 100 errors, but only after the reset
+    assert alive.snapshot()["error_limit"]["in_flight"] == 2
+    clock.advance(STALE_AFTER - 59.0)
+    assert alive.snapshot()["error_limit"]["in_flight"] == 0
+    route = RouteLimit(group="market-order", max_tokens=20, window=900.0)
+    hear(alive, route)
+    assert [dead.acquire(route, OWNER) for _ in range(3)] == [None, None, None]
+    assert alive.acquire(route, OWNER) is not None
+    clock.advance(STALE_AFTER)  # long before the 15 minutes of the window
+    assert alive.acquire(route, OWNER) is None
+
+
+def test_times_after_a_clock_set_back_count_as_now(clock: FakeClock) -> None:
+    a, b = processes(clock)
+    route = small_group(max_tokens=20, window=60.0)
+    hear(a, route)
+    while a.acquire(route, OWNER) is None:
+        a.record(route, OWNER, 200, {})
+    clock.advance(-3600.0)  # the wall clock is set back an hour
+    wait = b.acquire(route, OWNER)
+    assert wait is not None and wait.seconds <= 60.0 + return_margin(60.0)
+
+
+def test_a_ledger_step_that_fails_changes_nothing(clock: FakeClock) -> None:
+    (limiter,) = processes(clock, n=1)
+    ledger = limiter._ledger
+    assert isinstance(ledger, MemoryLedger)
+    with pytest.raises(TypeError):
+        limiter.acquire(ERRORS, 42)  # type: ignore[arg-type]
+    assert ledger.steps == 0
+    limiter.acquire(ERRORS, OWNER)
+    assert ledger.steps == 1 and json.loads(ledger.values['["error"]'])["in_flight"]
+
+
+def test_the_sqlite_ledger_is_shared_by_separate_connections(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache" / LEDGER_FILE
+    a = Limiter(clock=clock, ledger=Ledger(path))
+    b = Limiter(clock=clock, ledger=Ledger(path))  # its own connection, as another process
+    route = small_group(max_tokens=20)
+    hear(a, route)
+    assert [a.acquire(route, OWNER), b.acquire(route, OWNER), b.acquire(route, OWNER)] == [None] * 3
+    assert a.acquire(route, OWNER) is not None
+    a.record(route, OWNER, 200, {})
+    later = Limiter(clock=clock, ledger=Ledger(path))  # a process started afterwards
+    [group] = later.snapshot()["groups"]
+    assert (group["used"], group["in_flight"]) == (4 + 2 * 5, 2)
+
+
+def test_the_sqlite_ledger_keeps_threads_and_connections_exact(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    path = tmp_path / LEDGER_FILE
+    limiters = [Limiter(clock=clock, ledger=Ledger(path)) for _ in range(4)]
+    route = small_group(max_tokens=200)
+    hear(limiters[0], route)
+    granted: list[int] = []
+
+    def worker(limiter: Limiter) -> None:
+        granted.append(sum(limiter.acquire(route, OWNER) is None for _ in range(20)))
+
+    threads = [threading.Thread(target=worker, args=(lim,)) for lim in limiters * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(granted) == (200 - 2 - 2) // 5  # never one reservation more than fits
+
+
+def test_an_unusable_ledger_file_is_an_esi_error_naming_it(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    path = tmp_path / LEDGER_FILE
+    path.write_bytes(b"this is not a database" * 100)
+    limiter = Limiter(clock=clock, ledger=Ledger(path))
+    with pytest.raises(EsiError, match="limits ledger") as info:
+        limiter.acquire(ERRORS, OWNER)
+    assert isinstance(info.value, LedgerError) and str(path) in str(info.value)
+    assert "delete the file" in str(info.value)
+
+
+def test_ledger_and_limiter_reject_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        Ledger(tmp_path / LEDGER_FILE, timeout=0)
+    with pytest.raises(TypeError, match="transaction"):
+        Limiter(ledger=object())  # type: ignore[arg-type]
+
+
 # -- simulation against a model of ESI's bucket ---------------------------------------------
 
 
@@ -654,7 +923,7 @@ class FakeBucket:
     later; a request that does not fit gets 429 and no charge.
     """
 
-    COST: ClassVar[dict[int, int]] = {200: 2, 304: 1}
+    COST: ClassVar[dict[int, int]] = {200: 2, 304: 1, 404: 5}
 
     def __init__(self, group: str, max_tokens: int, window: float) -> None:
         self.group, self.max_tokens, self.window = group, max_tokens, window
@@ -682,16 +951,31 @@ class FakeBucket:
         }
 
 
-def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tuple[float, int]:
-    """Demand at 3x the allowed rate for ``hours``: (share of the allowed tokens used, 429s)."""
+def simulate(
+    max_tokens: int,
+    workers: int,
+    seed: int,
+    hours: float = 1.0,
+    processes: int = 1,
+    errors: float = 0.0,
+) -> tuple[float, int]:
+    """Demand at 3x the allowed rate for ``hours``: (share of the allowed tokens used, 429s).
+
+    The workers are spread over ``processes`` limiters sharing one ledger; a share ``errors``
+    of the requests is answered 404 (5 tokens), the rest 200 or 304 (3 to 1).
+    """
     rng = random.Random(seed)
     window, end = 900.0, 3600.0 * hours
     server = FakeBucket("status", max_tokens, window)
     route = RouteLimit(group="status", max_tokens=max_tokens, window=window)
     clock = FakeClock(0.0)
-    limiter = Limiter(clock=clock)
-    statuses = [200 if rng.random() < 0.75 else 304 for _ in range(100_000)]
-    mean_cost = 1.75
+    ledger = MemoryLedger() if processes > 1 else None
+    limiters = [Limiter(clock=clock, ledger=ledger) for _ in range(processes)]
+    statuses = [
+        404 if rng.random() < errors else 200 if rng.random() < 0.75 else 304
+        for _ in range(100_000)
+    ]
+    mean_cost = 5 * errors + 1.75 * (1 - errors)
     interval = window / (3 * max_tokens / mean_cost)  # arrivals at 3x the token rate
     arrivals = [i * interval for i in range(int(end / interval))]
     queue_at = 0
@@ -722,7 +1006,7 @@ def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tu
                     continue
                 held[w] = statuses[queue_at]
                 queue_at += 1
-            wait = limiter.acquire(route, "1.2.3.4")
+            wait = limiters[w % processes].acquire(route, "1.2.3.4")
             if wait is not None:
                 schedule(t + wait.seconds, "wake", w)
             else:
@@ -737,7 +1021,7 @@ def simulate(max_tokens: int, workers: int, seed: int, hours: float = 1.0) -> tu
         else:
             answer, headers = payload
             too_many += answer == 429
-            retry = limiter.record(route, "1.2.3.4", answer, headers)
+            retry = limiters[w % processes].record(route, "1.2.3.4", answer, headers)
             if retry is None:
                 held[w] = None
                 schedule(t, "wake", w)
@@ -755,5 +1039,12 @@ def test_an_hour_of_triple_demand_uses_the_limit_without_a_single_429(
     max_tokens: int, workers: int, seed: int
 ) -> None:
     share, too_many = simulate(max_tokens, workers, seed)
+    assert too_many == 0
+    assert 0.9 <= share <= 1.0
+
+
+@pytest.mark.parametrize(("processes", "errors"), [(1, 0.5), (3, 0.0), (3, 0.3)])
+def test_processes_and_4xx_answers_never_get_a_429(processes: int, errors: float) -> None:
+    share, too_many = simulate(150, 12, seed=processes, processes=processes, errors=errors)
     assert too_many == 0
     assert 0.9 <= share <= 1.0

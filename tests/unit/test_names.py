@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from esiframe.assemble import named_frame
 from esiframe.errors import ClientError, ParameterError, ServerError
-from esiframe.names import clean_ids, entity_columns, label, resolve
+from esiframe.names import NameBook, clean_ids, entity_columns, label, resolve
 
 KNOWN = {34: "Tritanium", 35: "Pyerite", 30000142: "Jita", 10000002: "The Forge"}
 
@@ -147,3 +148,60 @@ def test_entity_columns_skip_non_integer_and_non_entity_columns() -> None:
 def test_label_columns_argument_is_checked() -> None:
     with pytest.raises(ParameterError, match="no column"):
         label(orders(), lambda ids: pd.DataFrame(), columns=["nope_id"])
+
+
+# -- the frame names() returns ------------------------------------------------------------
+
+
+def answered(ids: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"id": ids, "name": [f"n{i}" for i in ids], "category": "type"})
+
+
+def meta(expires: str, modified: str, cache: str = "fresh") -> dict[str, object]:
+    response = {"expires": expires, "last_modified": modified, "cache": cache}
+    return {
+        "operation": "PostUniverseNames",
+        "requests": 1,
+        "pages": 1,
+        "expires": expires,
+        "last_modified": modified,
+        "etag": None,
+        "cache": {"fresh": int(cache == "fresh"), "cache": int(cache == "cache")},
+        "responses": [response],
+        "errors": [],
+    }
+
+
+def test_named_frame_orders_rows_as_asked_and_lists_every_id_without_a_name() -> None:
+    found = pd.concat([answered([35, 34]), answered([36, 34])], ignore_index=True)
+    metas = [
+        meta("2026-12-01T11:00:00+00:00", "2026-12-01T09:00:00+00:00"),
+        meta("2026-12-01T10:00:00+00:00", "2026-12-01T09:30:00+00:00", "cache"),
+    ]
+    df = named_frame([34, 99, 35, 36, 77], found, [99], metas, requests=5)
+    assert df["id"].tolist() == [34, 35, 36]
+    esi = df.attrs["esi"]
+    assert esi["invalid_ids"] == [99, 77]  # 77 left out of a 200 answer is listed too
+    assert esi["requests"] == 5 and esi["pages"] == 2
+    assert esi["expires"] == "2026-12-01T10:00:00+00:00"
+    assert esi["last_modified"] == "2026-12-01T09:30:00+00:00"
+    assert esi["cache"] == {"fresh": 1, "cache": 1}
+
+
+def test_named_frame_of_nothing_found_keeps_the_columns() -> None:
+    df = named_frame([1, 2], pd.DataFrame(), [1, 2], [], requests=3)
+    assert df.columns.tolist() == ["id", "name", "category"] and len(df) == 0
+    assert df.attrs["esi"]["invalid_ids"] == [1, 2] and df.attrs["esi"]["requests"] == 3
+    assert df.attrs["esi"]["operation"] == "PostUniverseNames"
+
+
+def test_the_name_book_asks_only_for_ids_it_has_not_seen() -> None:
+    lookup = FakeNames(KNOWN)
+    book = NameBook()
+    book.learn("en", *resolve([34, 7], lookup))
+    assert book.unknown("en", [34, 7, 35]) == [35]  # named and refused ids are both known
+    assert book.unknown("de", [34]) == [34]  # per language
+    book.learn("en", *resolve([35], lookup))
+    found, refused = book.lookup("en", [35, 7, 34])
+    assert sorted(found["id"]) == [34, 35] and refused == [7]
+    assert lookup.requests == [[34, 7], [34], [35]]  # [7] is known bad once [34] is whole

@@ -334,3 +334,18 @@ def test_a_positional_call_gets_a_message_with_the_keyword_form():
         "call it as GetMarketsRegionIdHistory(*, region_id: int, type_id: int) "
         "(e.g. GetMarketsRegionIdHistory(region_id=10000002, type_id=34))"
     )
+
+
+@pytest.mark.parametrize("bad", [".", ".."])
+def test_dot_segments_in_a_text_path_parameter_are_refused(bad: str) -> None:
+    """`..` would be folded away by URL normalisation and change the path that is sent."""
+    op = bundled_spec().operation("GetKillmailsKillmailIdKillmailHash")
+    for attempt in (
+        lambda: op.bind({"killmail_id": 1, "killmail_hash": bad}),
+        lambda: op.bind({"killmail_id": 1, "killmail_hash": ["abc", bad]}),
+        lambda: op.bind({}, each=[{"killmail_id": 1, "killmail_hash": bad}]),
+    ):
+        with pytest.raises(ParameterError, match="killmail_hash cannot be"):
+            attempt()
+    [call] = op.bind({"killmail_id": 1, "killmail_hash": "a..b"})
+    assert call.path.rstrip("/").endswith("/a..b")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from esiframe.errors import ClientError, InconsistentPagesError
+from esiframe.errors import ClientError, InconsistentPagesError, ParameterError
 from esiframe.http import Response
 from esiframe.operations import Call
-from esiframe.paging import walk
+from esiframe.paging import cursor_start, walk
 from esiframe.spec import bundled_spec
 
 SPEC = bundled_spec()
@@ -159,3 +160,95 @@ def test_from_id_walks_back_until_only_the_last_record_comes_again():
     result = run("GetCharactersCharacterIdWalletTransactions", script, character_id=1)
     assert [r["transaction_id"] for r in result.records] == [9, 8, 7, 6, 5]
     assert [q.get("from_id") for q, _ in script.asked] == [None, 7, 5]
+
+
+# -- cursor change detection: after= ------------------------------------------------------
+
+DATE = "Tue, 01 Dec 2026 10:00:00 GMT"
+
+
+def dated(body: Any) -> Response:
+    return Response(200, body, {"Date": DATE}, "http://esi.test", "fresh")
+
+
+def test_a_full_cursor_walk_keeps_the_after_token_of_the_first_newest_answer():
+    pages = {
+        None: {**jobs(["c", "d"]), "cursor": {"before": "b1", "after": "a-newest"}},
+        "b1": {**jobs(["a", "b"]), "cursor": {"before": "b2", "after": "a-older"}},
+        "b2": {"freelance_jobs": [], "cursor": {"before": "b3", "after": "a-oldest"}},
+    }
+    result = run("GetFreelanceJobsListing", Script(lambda q, _r, _n: dated(pages[q.get("before")])))
+    assert result.cursor == {"after": "a-newest", "issued": "2026-12-01T10:00:00+00:00"}
+
+
+def walk_after(script: Script, token: str) -> Any:
+    (call,) = SPEC.operation("GetFreelanceJobsListing").bind({})
+    with ThreadPoolExecutor(2) as pool:
+        return walk(call, script, pool, after=token)
+
+
+def test_after_walks_forward_from_the_newest_token_until_an_empty_page():
+    pages = {
+        "t0": {**jobs(["e", "f"]), "cursor": {"before": "x", "after": "t1"}},
+        "t1": {**jobs(["g"]), "cursor": {"before": "x", "after": "t2"}},
+        "t2": {"freelance_jobs": [], "cursor": {"before": "x", "after": "t3"}},
+    }
+    script = Script(lambda q, _r, _n: dated(pages[q["after"]]))
+    result = walk_after(script, "t0")
+    assert [q["after"] for q, _ in script.asked] == ["t0", "t1", "t2"]
+    assert all("before" not in q for q, _ in script.asked)
+    assert [r["id"] for r in result.records] == ["e", "f", "g"]  # only what changed since t0
+    assert result.cursor["after"] == "t3"  # the newest token, even from the empty page
+
+
+def test_after_keeps_the_newer_copy_of_a_record_seen_twice():
+    pages = {
+        "t0": {
+            "freelance_jobs": [{"id": "e", "name": "old e"}, {"id": "f", "name": "f"}],
+            "cursor": {"after": "t1"},
+        },
+        "t1": {"freelance_jobs": [{"id": "e", "name": "new e"}], "cursor": {"after": "t2"}},
+        "t2": {"freelance_jobs": [], "cursor": {}},
+    }
+    result = walk_after(Script(lambda q, _r, _n: dated(pages[q["after"]])), "t0")
+    assert [(r["id"], r["name"]) for r in result.records] == [("f", "f"), ("e", "new e")]
+    assert result.cursor["after"] == "t2"  # an empty page without a token keeps the last one
+
+
+def test_nothing_new_since_the_token_gives_no_records_and_the_same_or_newer_token():
+    script = Script(lambda q, _r, _n: dated({"freelance_jobs": [], "cursor": {}}))
+    result = walk_after(script, "t9")
+    assert result.records == [] and len(script.asked) == 1
+    assert result.cursor == {"after": "t9", "issued": None}
+
+
+# -- cursor_start: after= checked before any request --------------------------------------
+
+FREELANCE = SPEC.operation("GetFreelanceJobsListing")
+DAY = 86_400.0
+ISSUED = "2026-12-01T10:00:00+00:00"
+ISSUED_AT = datetime.fromisoformat(ISSUED).timestamp()
+
+
+def test_cursor_start_takes_a_token_or_the_attrs_cursor():
+    assert cursor_start(FREELANCE, None, 0) is None
+    assert cursor_start(FREELANCE, "tok", 0) == "tok"
+    cursor = {"after": "tok", "issued": ISSUED, "tombstone_ttl": 7 * DAY}
+    assert cursor_start(FREELANCE, cursor, ISSUED_AT + 6 * DAY) == "tok"
+
+
+def test_a_cursor_older_than_the_tombstone_ttl_is_refused():
+    cursor = {"after": "tok", "issued": ISSUED, "tombstone_ttl": 7 * DAY}
+    with pytest.raises(ParameterError, match="x-tombstone-ttl"):
+        cursor_start(FREELANCE, cursor, ISSUED_AT + 8 * DAY)
+
+
+@pytest.mark.parametrize("bad", ["", 5, {"before": "x"}, {"after": None}])
+def test_a_malformed_after_is_refused_naming_what_to_pass(bad: Any):
+    with pytest.raises(ParameterError, match=r"attrs\['esi'\]\['cursor'\]"):
+        cursor_start(FREELANCE, bad, 0)
+
+
+def test_after_on_a_route_without_a_cursor_is_refused():
+    with pytest.raises(ParameterError, match="not one"):
+        cursor_start(SPEC.operation("GetMarketsRegionIdOrders"), "tok", 0)

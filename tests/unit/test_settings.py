@@ -78,3 +78,18 @@ def test_every_variable_belongs_to_a_setting_and_is_named_esiframe():
 def test_unknown_settings_are_named():
     with pytest.raises(ParameterError, match=r"unknown setting.*max_request\b"):
         Settings.from_env(max_request=5)
+
+
+def test_a_plain_http_esi_on_another_host_warns_but_loopback_does_not():
+    import warnings
+
+    import esiframe as ef
+    from esiframe.errors import EsiframeWarning
+
+    with pytest.warns(EsiframeWarning, match="plain http on another host"):
+        ef.Client(base_url="http://esi.example.com", contact="tests@example.com")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ef.Client(base_url="http://127.0.0.1:8080", contact="tests@example.com")
+        ef.Client(base_url="http://[::1]:8080", contact="tests@example.com")
+        ef.Client(base_url="https://esi.evetech.net", contact="tests@example.com")
