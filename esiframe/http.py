@@ -231,20 +231,24 @@ class Transport:
                 attempt += 1
                 continue
             state = _cache_state(raw)
-            if state == "cache":
-                self.limiter.release(route, owner)
-            else:
-                status = 304 if state == "revalidated" else raw.status_code  # a reuse is a 304
-                retry = self.limiter.record(route, owner, status, raw.headers)
-                if retry is not None:
-                    self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
-                    continue
+            retry = self._account(req, raw, state)
+            if retry is not None:
+                self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
+                continue
             if raw.status_code < 400:
                 return _response(raw, req, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt = self._pause_after(req, raw, attempt + 1)
                 continue
             raise _http_error(method, req.url, raw)
+
+    def _account(self, req: _Outgoing, raw: requests.Response, state: CacheState) -> Wait | None:
+        """Tell the limits what the answer cost; the wait before resending, if it was limited."""
+        if state == "cache":  # served from the cache: the reservation is given back
+            self.limiter.release(req.route, req.owner)
+            return None
+        status = 304 if state == "revalidated" else raw.status_code  # a reuse is a 304
+        return self.limiter.record(req.route, req.owner, status, raw.headers)
 
     def _acquire(self, req: _Outgoing, probe: bool) -> tuple[Response | None, bool]:
         """Wait for the limits; an answer fresh in the cache needs no request, so no wait."""
