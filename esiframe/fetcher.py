@@ -78,6 +78,8 @@ class FetchContext:
     budget: Budget
     bar: Progress
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Types each page body as it arrives (X-Pages records; None: JSON as usual).
+    decode: Callable[[bytes], Any] | None = None
     after: str | None = None  # cursor routes: walk forward from this token
 
     @property
@@ -111,6 +113,7 @@ class PageFetcher:
             force_refresh=options.force_refresh or refetch,
             use_cache=options.use_cache,
             stop=ctx.stop,
+            decode=ctx.decode,
         )
         ctx.bar.advance()
         return response
