@@ -62,7 +62,6 @@ from .readonly import changes_data_message
 from .results import ResultStore
 from .settings import ErrorPolicy, Settings, warn_plain_http
 from .spec import BUNDLED_DATE, Spec, load_spec
-from .sync import sync as sync_dataset
 
 if TYPE_CHECKING:
     import requests
@@ -415,6 +414,8 @@ class Client:
         in the dataset's metadata. Returns the rows that were new or changed. A re-run within
         ``Expires`` makes no request and changes nothing. ``params`` are as for :meth:`get`.
         """
+        from .sync import sync as sync_dataset  # Parquet is heavy: imported on first use
+
         op = self.spec.operation(operation)
         return sync_dataset(
             self.get,

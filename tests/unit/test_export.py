@@ -517,3 +517,19 @@ def test_a_marked_date_column_holding_times_is_refused(tmp_path: pathlib.Path) -
     with pytest.raises(ValueError, match=r"'date' is listed .* holds times of day"):
         to_parquet(df, tmp_path / "h.parquet")
     assert not (tmp_path / "h.parquet").exists()
+
+
+def test_read_parquet_gives_back_the_compact_read_only_metadata(tmp_path: pathlib.Path) -> None:
+    from esiframe.pagemeta import FrozenMeta, PageTable
+
+    df = orders()
+    responses = PageTable.from_rows([{"page": 1, "status": 200}, {"page": 2, "status": 200}])
+    df.attrs = {"esi": FrozenMeta({"operation": "GetMarketsRegionIdOrders", "responses": responses})}
+    to_parquet(df, tmp_path / "o.parquet")
+
+    back = read_parquet(tmp_path / "o.parquet")
+
+    meta = back.attrs["esi"]
+    assert isinstance(meta, FrozenMeta) and isinstance(meta["responses"], PageTable)
+    assert list(meta["responses"]["status"]) == [200, 200]
+    assert back["order_id"].attrs["esi"] is meta  # derived frames share it: nothing is copied
