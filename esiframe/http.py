@@ -435,9 +435,8 @@ def _response(raw: requests.Response, req: _Outgoing, state: CacheState) -> Resp
         return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
     try:
         decoded = req.decode(raw.content)
-    except ValueError as exc:
-        message = f"{req.method} {req.url}: unreadable answer ({exc})"
-        raise TransportError(message, url=req.url) from exc
+    except ValueError:  # not the promised JSON list: kept as sent, for the caller to judge
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
     return Response(raw.status_code, None, raw.headers, req.url, state, decoded)
 
 

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from frametypes import check_frame
 
+import esiframe as ef
 from esiframe.fetcher import FetchContext
 from esiframe.httpcache import cached_session
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
+from esiframe.sandbox.messages import SandboxResponse
 
 QUERY = {"order_type": "all", "page": 1}
 SIZES = Sizes(page_size=50, forge_order_pages=5, region_order_pages=3)
@@ -165,23 +167,31 @@ def test_pending_cache_writes_are_seen_by_every_cache_on_the_file(sandbox, tmp_p
     two.close()
 
 
-def test_an_answer_the_decoder_cannot_read_is_a_transport_error(sandbox):
-    from esiframe.errors import TransportError
-    from esiframe.http import Transport
-    from esiframe.limits import RouteLimit
+ORDERS_PATH = "/markets/{region_id}/orders"
 
-    transport = Transport(sandbox.url, headers={}, cache=None, timeout=10, max_workers=2)
 
-    def unreadable(body: bytes) -> object:
-        raise ValueError("not an array of records")
+@pytest.mark.parametrize(
+    ("path", "operation", "body", "said"),
+    [
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b"<html>login</html>", "an HTML page"),
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b"", "an empty body"),
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b'{"a": 1}', "a JSON object"),
+        ("/status", "GetStatus", b'"maintenance"', "text"),
+        ("/status", "GetStatus", b"Service Unavailable", "text"),
+        ("/status", "GetStatus", b"[1, 2]", "a JSON list"),
+    ],
+)
+def test_an_odd_200_body_is_an_esi_error_naming_the_operation(
+    esi_sandbox_factory, make_client, path, operation, body, said
+):
+    """A proxy's page or an empty answer with status 200 never becomes rows, nor a TypeError."""
+    sb = esi_sandbox_factory()
 
-    with pytest.raises(TransportError, match="unreadable answer"):
-        transport.send(
-            "GET",
-            "/markets/10000002/orders",
-            route=RouteLimit(),
-            query=QUERY,
-            headers={"X-Compatibility-Date": "2026-08-04"},
-            decode=unreadable,
-        )
-    transport.close()
+    def odd(request):
+        return SandboxResponse(200, {"Content-Type": "text/html", "X-Pages": "1"}, body)
+
+    sb.add_route("GET", path, odd)
+    client = make_client(sb, cache=False)
+    params = {"region_id": 10000002} if "region_id" in path else {}
+    with pytest.raises(ef.UnexpectedAnswerError, match=f"{operation} answered 200 with {said}"):
+        client.get(operation, **params)
