@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pandas as pd
@@ -553,3 +554,26 @@ def test_the_in_process_adapter_runs_the_client_on_the_sandbox_without_sockets(m
     assert sb.log.count(operation_id="GetMarketsRegionIdOrders") == SMALL.forge_order_pages
     with pytest.raises(ParameterError, match="transport must be"):
         ef.Client(contact="x@example.com", transport="http://esi.invalid")
+
+
+def test_an_off_schema_answer_warns_and_keeps_every_value(esi_sandbox_factory, make_client):
+    """ESI sends text where the spec says integer, a number where it says boolean: kept, named."""
+    from esiframe.sandbox.messages import SandboxResponse
+
+    sb = esi_sandbox_factory(sizes=SMALL)
+    good = sb.dataset.page("GetMarketsRegionIdOrders", {"region_id": "10000002"}, 1)[:3]
+    odd = [dict(good[0], volume_total="lots"), dict(good[1], is_buy_order=2), good[2]]
+
+    def orders(request):
+        headers = {"Content-Type": "application/json", "X-Pages": "1"}
+        return SandboxResponse(200, headers, json.dumps(odd).encode())
+
+    sb.add_route("GET", "/markets/{region_id}/orders", orders)
+    client = make_client(sb, cache=False)
+    with pytest.warns(ef.EsiframeWarning, match="GetMarketsRegionIdOrders") as caught:
+        df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    said = " ".join(str(w.message) for w in caught)
+    assert "volume_total" in said and "is_buy_order" in said
+    assert df["volume_total"].tolist() == ["lots", good[1]["volume_total"], good[2]["volume_total"]]
+    assert df["is_buy_order"].tolist()[1] == 2
+    assert df["order_id"].tolist() == [o["order_id"] for o in good]
