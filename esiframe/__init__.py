@@ -11,7 +11,7 @@ teaching.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._version import __version__
 from .catalog import Description
@@ -34,17 +34,18 @@ from .errors import (
     TransportError,
     UnexpectedAnswerError,
 )
-from .export import read_parquet, to_parquet
 from .frames import explode
 
 if TYPE_CHECKING:
     import os
+    import pathlib
     from collections.abc import Sequence
 
     import pandas as pd
 
     from .auth import Login
     from .catalog import Ops
+    from .export import Existing
 
 __all__ = [
     "AuthError",
@@ -93,6 +94,37 @@ def names(ids: Any, *, language: str | None = None) -> pd.DataFrame:
 def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None) -> pd.DataFrame:
     """A copy of ``df`` with ``type_name`` after ``type_id`` and so on, on the default client."""
     return default_client().label(df, columns, language=language)
+
+
+def to_parquet(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    partition_cols: Sequence[str] | None = None,
+    existing: Existing = "error",
+    compression: str = "zstd",
+) -> pathlib.Path:
+    """Write ``df`` to a Parquet file or a hive-partitioned dataset; see
+    :func:`esiframe.export.to_parquet` (imported on first use: Parquet is heavy)."""
+    from .export import to_parquet as write
+
+    return write(
+        df, path, partition_cols=partition_cols, existing=existing, compression=compression
+    )
+
+
+def read_parquet(
+    path: str | os.PathLike[str],
+    *,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+) -> pd.DataFrame:
+    """Read a file or dataset written by :func:`to_parquet`, dtypes and attrs restored; see
+    :func:`esiframe.export.read_parquet`."""
+    from .export import read_parquet as read
+
+    return read(path, columns=columns, filters=filters, dtype_backend=dtype_backend)
 
 
 def sync(

@@ -18,6 +18,8 @@ from .errors import PartialResultError
 from .frames import merge_languages, scalar_column_name, to_frame
 from .http import iso_time
 from .operations import Operation
+from .pagedecode import decoded_frame
+from .pagemeta import FrozenMeta, PageTable
 from .paging import Walk, cursor_field
 from .plan import Job, Options
 
@@ -98,6 +100,9 @@ def _language_frame(
     op: Operation, jobs: list[Job], options: Options
 ) -> tuple[pd.DataFrame, Mapping[str, Any]]:
     """The frame of one language; fan-out values are columns in front (unless ESI sends them)."""
+    fast = _decoded_language_frame(op, jobs, options)
+    if fast is not None:
+        return fast
     records: list[Any] = []
     fanned: dict[str, Any] = {}
     record_schema: Mapping[str, Any] = {}
@@ -123,6 +128,18 @@ def _language_frame(
     if fanned:
         result = result[[*fanned, *(c for c in result.columns if c not in fanned)]]
     return result, record_schema
+
+
+def _decoded_language_frame(
+    op: Operation, jobs: list[Job], options: Options
+) -> tuple[pd.DataFrame, Mapping[str, Any]] | None:
+    """The frame of pages typed as they arrived (:mod:`esiframe.pagedecode`), if all were."""
+    names = dict.fromkeys(name for job in jobs for name in job.call.fanout)
+    fanned = {name: _parameter_schema(op, name) for name in names}
+    walks = [(job.call, job.result) for job in jobs if job.result is not None]
+    if len(walks) != len(jobs):
+        return None
+    return decoded_frame(op, walks, fanned, options.dtype_backend)
 
 
 def _parameter_schema(op: Operation, name: str) -> Mapping[str, Any]:
@@ -185,13 +202,15 @@ def _one_field(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def metadata(op: Operation, jobs: list[Job], options: Options, context: Context) -> dict[str, Any]:
-    """``df.attrs["esi"]``: the call, and for every page its status and cache facts."""
+    """``df.attrs["esi"]``: the call, and per page (a :class:`PageTable` row) its status and
+    cache facts. Plain and changeable here; the caller freezes it last (FrozenMeta)."""
     responses = _responses(jobs)
-    expires = [r["expires"] for r in responses if r["expires"]]
-    modified = [r["last_modified"] for r in responses if r["last_modified"]]
-    etags = {r["etag"] for r in responses if r["etag"]}
+    expires = [e for e in responses["expires"] if e]
+    modified = [m for m in responses["last_modified"] if m]
+    etags = {e for e in responses["etag"] if e}
+    states = responses["cache"]
     counts = {
-        state: sum(r["cache"] == state for r in responses)
+        state: states.count(state)
         for state in ("cache", "revalidated", "fresh", "uncached", "not-modified")
     }
     return {
@@ -206,7 +225,7 @@ def metadata(op: Operation, jobs: list[Job], options: Options, context: Context)
         "tenant": context.tenant,
         "character": context.character,
         "requests": len(jobs),
-        "pages": len(responses),
+        "pages": responses.num_rows,
         "expires": min(expires) if expires else None,
         "last_modified": max(modified) if modified else None,
         "etag": etags.pop() if len(etags) == 1 else None,
@@ -235,24 +254,24 @@ def _answered_date(jobs: list[Job]) -> str | None:
     return None
 
 
-def _responses(jobs: list[Job]) -> list[dict[str, Any]]:
-    responses = []
+_PAGE_COLUMNS = ("params", "language", "page", "status", "cache", "expires", "last_modified")
+
+
+def _responses(jobs: list[Job]) -> PageTable:
+    """One row per page answered: which request, its status, and its cache facts."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*_PAGE_COLUMNS, "etag")}
     for job in jobs:
         pages = job.result.responses if job.result is not None else []
+        params = jsonable(dict(job.call.params))
         for number, response in enumerate(pages, start=1):
-            responses.append(
-                {
-                    "params": jsonable(dict(job.call.params)),
-                    "language": job.language,
-                    "page": number,
-                    "status": response.status,
-                    "cache": response.cache,
-                    "expires": iso_time(response.headers.get("Expires")),
-                    "last_modified": iso_time(response.headers.get("Last-Modified")),
-                    "etag": response.headers.get("ETag"),
-                }
-            )
-    return responses
+            row = (params, job.language, number, response.status, response.cache)
+            for name, value in zip(_PAGE_COLUMNS, row, strict=False):
+                columns[name].append(value)
+            headers = response.headers
+            columns["expires"].append(iso_time(headers.get("Expires")))
+            columns["last_modified"].append(iso_time(headers.get("Last-Modified")))
+            columns["etag"].append(headers.get("ETag"))
+    return PageTable(columns)
 
 
 def partial_error(
@@ -279,16 +298,19 @@ def partial_error(
 def valid_until(meta: Mapping[str, Any]) -> float | None:
     """Epoch seconds until which the result cannot change: its earliest page Expires."""
     responses = meta["responses"]
-    if not responses or any(r["cache"] == "uncached" or not r["expires"] for r in responses):
+    expires = responses["expires"] if responses.num_rows else ()
+    if not expires or "uncached" in responses["cache"] or not all(expires):
         return None
-    return min(datetime.fromisoformat(r["expires"]).timestamp() for r in responses)
+    return min(datetime.fromisoformat(e).timestamp() for e in expires)
 
 
-def served_from_cache(meta: dict[str, Any]) -> None:
+def served_from_cache(meta: Mapping[str, Any]) -> FrozenMeta:
     """Metadata of a result reused whole: every page came from the cache, no request."""
-    for response in meta["responses"]:
-        response["cache"] = "cache"
-    meta["cache"] = {state: 0 for state in meta["cache"]} | {"cache": len(meta["responses"])}
+    responses = meta["responses"]
+    pages = responses.num_rows
+    cache = {state: 0 for state in meta["cache"]} | {"cache": pages}
+    table = PageTable({**responses, "cache": ["cache"] * pages})
+    return FrozenMeta({**meta, "cache": cache, "responses": table})
 
 
 def jsonable(value: Any) -> Any:

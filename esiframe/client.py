@@ -17,11 +17,9 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
 import pandas as pd
-import requests
-from requests.adapters import BaseAdapter
 
 from .assemble import (
     Context,
@@ -55,22 +53,27 @@ from .memo import ResultCache
 from .names import NameBook, clean_ids, resolve
 from .names import label as label_frame
 from .operations import Call, Operation
+from .pagedecode import page_decoder
+from .pagemeta import FrozenMeta
 from .paging import cursor_start
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
+from .results import ResultStore
 from .settings import ErrorPolicy, Settings, warn_plain_http
 from .spec import BUNDLED_DATE, Spec, load_spec
-from .sync import sync as sync_dataset
 
 if TYPE_CHECKING:
+    import requests
+    from requests.adapters import BaseAdapter
+
     from .auth import Auth, Character, Login
 
 __all__ = ["Client", "Settings", "configure", "default_client", "get"]
 
 _T = TypeVar("_T")
 #: What ``Client(transport=...)`` accepts: an adapter mounted under the cache, or a session.
-Connection = requests.Session | BaseAdapter
+Connection: TypeAlias = "requests.Session | BaseAdapter"
 
 
 class Client:
@@ -92,6 +95,9 @@ class Client:
     ) -> None:
         """``transport`` replaces the network: a ``requests`` adapter (mounted under the
         cache, e.g. :class:`esiframe.inprocess.InProcessAdapter`) or a whole session."""
+        import requests  # first needed here: `import esiframe` stays light
+        from requests.adapters import BaseAdapter
+
         if transport is not None and not isinstance(transport, requests.Session | BaseAdapter):
             raise ParameterError(
                 f"transport must be a requests.Session or a requests adapter, got {transport!r}"
@@ -278,12 +284,13 @@ class Client:
         """plan -> reuse -> fetch -> assemble -> report."""
         calls, who, owner = self._plan(request)
         memo_key = self._memo_key(request, calls, owner) if self._reusable(request) else None
-        hit = self.memo.get(memo_key) if memo_key is not None else None
+        hit = self._reuse(memo_key) if memo_key is not None else None
         if hit is not None:
-            served_from_cache(hit.attrs["esi"])
+            hit.attrs["esi"] = served_from_cache(hit.attrs["esi"])
             return hit
         headers = self._headers(request.op, who, request.token, request.options)
-        jobs = self._fetch(request, calls, headers, owner)
+        decode = None if request.raw else page_decoder(request.op)  # typed as pages arrive
+        jobs = self._fetch(request, calls, headers, owner, decode)
         result = self._assemble(request, jobs, who, memo_key)
         return self._report(request, jobs, result)
 
@@ -407,6 +414,8 @@ class Client:
         in the dataset's metadata. Returns the rows that were new or changed. A re-run within
         ``Expires`` makes no request and changes nothing. ``params`` are as for :meth:`get`.
         """
+        from .sync import sync as sync_dataset  # Parquet is heavy: imported on first use
+
         op = self.spec.operation(operation)
         return sync_dataset(
             self.get,
@@ -548,7 +557,12 @@ class Client:
         return headers
 
     def _fetch(
-        self, request: _Request, calls: list[Call], headers: Mapping[str, str], owner: str
+        self,
+        request: _Request,
+        calls: list[Call],
+        headers: Mapping[str, str],
+        owner: str,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> list[Job]:
         """Walk every call in every language; failures stay on their job."""
         op, options = request.op, request.options
@@ -563,6 +577,7 @@ class Client:
                 headers=headers,
                 budget=Budget(op, options.max_requests, len(jobs)),
                 bar=bar,
+                decode=decode,
                 after=request.after,
             )
             run_jobs(jobs, context, self.settings.max_workers)
@@ -588,13 +603,31 @@ class Client:
             tenant=self.settings.tenant,
             character=who.character_id if who is not None else None,
         )
-        result.attrs["esi"] = metadata(op, jobs, request.options, context)
+        meta = metadata(op, jobs, request.options, context)
+        result.attrs["esi"] = FrozenMeta(meta)  # frozen last: nothing changes it after
         result.attrs[DATE_COLUMNS_ATTR] = date_columns(record_schema(op))
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
             if expires is not None:
                 self.memo.put(memo_key, result, expires)
+                self._results().put(memo_key, result, expires)
         return result
+
+    def _results(self) -> ResultStore:
+        """Finished results on disk beside the HTTP cache (a new process starts warm)."""
+        directory = self.settings.cache_dir
+        assert directory is not None  # reuse needs an on-disk cache
+        return self._once("results", lambda: ResultStore(directory / "results"))
+
+    def _reuse(self, key: str) -> pd.DataFrame | None:
+        """A finished result still within Expires: from memory, else from disk."""
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self._results().get(key)
+            expires = valid_until(hit.attrs["esi"]) if hit is not None else None
+            if hit is not None and expires is not None:
+                self.memo.put(key, hit, expires)
+        return hit
 
     def _reusable(self, request: _Request) -> bool:
         """A finished result may be reused only for a plain call with an on-disk cache."""

@@ -64,6 +64,7 @@ from .commit import (
     write_staged,
 )
 from .frames import DATE_COLUMNS_ATTR
+from .pagemeta import restore_attrs
 
 __all__ = ["DATE_COLUMNS_ATTR", "read_parquet", "to_parquet"]
 
@@ -645,8 +646,8 @@ def _attrs_from_runs(runs: list[dict[str, Any]]) -> dict[Hashable | None, Any]:
     if not runs:
         return {}
     if len(runs) == 1:
-        return dict(runs[0].get("attrs") or {})
-    return {"esi_runs": [run.get("attrs") or {} for run in runs]}
+        return restore_attrs(runs[0].get("attrs") or {})
+    return {"esi_runs": [restore_attrs(run.get("attrs") or {}) for run in runs]}
 
 
 def _to_nullable_pandas(table: pa.Table) -> pd.DataFrame:

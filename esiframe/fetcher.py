@@ -30,6 +30,7 @@ from .operations import Call, Operation
 from .paging import walk
 from .plan import Job, Options
 from .progress import Progress
+from .shapes import check_answer, promised_shape
 
 __all__ = ["Budget", "FetchContext", "PageFetcher", "run_jobs"]
 
@@ -78,6 +79,8 @@ class FetchContext:
     budget: Budget
     bar: Progress
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Types each page body as it arrives (X-Pages records; None: JSON as usual).
+    decode: Callable[[bytes], Any] | None = None
     after: str | None = None  # cursor routes: walk forward from this token
 
     @property
@@ -92,6 +95,7 @@ class PageFetcher:
         self._context = context
         self._route = context.route
         self._headers = {**context.headers, "Accept-Language": language}
+        self._shape = promised_shape(context.op.response_schema)
 
     def __call__(self, call: Call, extra: Mapping[str, Any], refetch: bool) -> Response:
         ctx = self._context
@@ -111,8 +115,11 @@ class PageFetcher:
             force_refresh=options.force_refresh or refetch,
             use_cache=options.use_cache,
             stop=ctx.stop,
+            decode=ctx.decode,
         )
         ctx.bar.advance()
+        if response.status == 200 and response.decoded is None:
+            check_answer(ctx.op.operation_id, self._shape, response.body, response.url)
         return response
 
     def _on_wait(self, wait: Wait) -> None:

@@ -9,8 +9,6 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import os
 import threading
@@ -19,13 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Literal
-
-import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
-from requests_cache import CachedSession
-from requests_cache.backends.sqlite import SQLiteCache
-from requests_cache.cache_keys import create_key
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     ClientError,
@@ -35,8 +27,14 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .httpcache import cache_owner, cached_session
+from .httpcache import clear as clear_file
 from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
+
+if TYPE_CHECKING:  # requests is imported when the first Transport is built
+    import requests
+    from requests.adapters import BaseAdapter
 
 __all__ = [
     "CacheState",
@@ -57,15 +55,20 @@ CacheState = Literal["cache", "revalidated", "fresh", "uncached", "not-modified"
 WaitPolicy = Literal["sleep", "raise"]
 #: The SQLite file of the HTTP cache, inside the cache directory.
 CACHE_FILE = "http_cache.sqlite"
-_VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
-#: A connection lost before or during the answer: worth another try.
-_DROPPED = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+
+
+def _dropped() -> tuple[type[Exception], ...]:
+    """A connection lost before or during the answer: worth another try."""
+    import requests
+
+    return (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    )
+
 #: Waits at least this long are logged as warnings (visible without logging set up).
 _LOUD_WAIT = 5.0
 
@@ -103,36 +106,9 @@ class Response:
     headers: Mapping[str, str] = field(repr=False)
     url: str
     cache: CacheState
-
-
-def cache_owner(authorization: str | None) -> str:
-    """Whose data a request reads, for cache keys: ``character:<id>`` or ``public``.
-
-    Read from the bearer JWT's ``sub`` claim without validating it: the key
-    only has to separate characters, and the token itself never enters it.
-    """
-    if not authorization or not authorization.startswith("Bearer "):
-        return "public"
-    try:
-        payload = authorization[7:].split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return "character:" + str(claims["sub"]).rsplit(":", 1)[-1]
-    except (IndexError, ValueError, KeyError, TypeError):
-        return "bearer"
-
-
-def _cache_key(request: Any, **kwargs: Any) -> str:
-    """The cache key: URL, body, ESI's Vary headers, and whose data it is.
-
-    requests-cache also calls this for its Vary check, passing the response's
-    Vary headers as ``match_headers`` and comparing against the stored request,
-    whose Authorization is redacted; that comparison gets the plain key, since
-    the owner is already part of the primary key.
-    """
-    if kwargs.get("match_headers"):
-        return create_key(request, **kwargs)
-    owner = cache_owner(request.headers.get("Authorization"))
-    return create_key(request, **{**kwargs, "match_headers": list(_VARY)}) + "-" + owner
+    #: The body as the caller's ``decode`` made it (then ``body`` is None and the bytes are
+    #: gone): pages typed in the worker that fetched them, never parsed into Python dicts.
+    decoded: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +127,7 @@ class _Outgoing:
     force_refresh: bool
     use_cache: bool
     stop: threading.Event
+    decode: Callable[[bytes], Any] | None = None
 
 
 class Transport:
@@ -174,6 +151,9 @@ class Transport:
         clock: Clock | None = None,
         connection: requests.Session | BaseAdapter | None = None,
     ) -> None:
+        import requests
+        from requests.adapters import HTTPAdapter
+
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -186,6 +166,7 @@ class Transport:
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
         self.session: requests.Session
+        self._cached = False  # a requests-cache session (it takes only_if_cached=...)
         if isinstance(connection, requests.Session):
             self.cache_path = None
             self.session = self.plain = connection
@@ -193,17 +174,8 @@ class Transport:
             return
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
-            self.session = CachedSession(
-                str(self.cache_path),
-                backend="sqlite",
-                wal=True,
-                busy_timeout=30_000,
-                cache_control=True,
-                expire_after=0,
-                allowable_codes=(200,),
-                allowable_methods=("GET",),
-                key_fn=_cache_key,
-            )
+            self.session = cached_session(self.cache_path)
+            self._cached = True
         else:
             self.session = requests.Session()
         self.plain = requests.Session()
@@ -236,16 +208,18 @@ class Transport:
         force_refresh: bool = False,
         use_cache: bool = True,
         stop: threading.Event | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Response:
         """Send one request within the limits; retry faults; raise for error statuses.
 
         420/429 wait and resend (``on_limit="raise"``: RateLimitedError); 5xx and dropped
         connections retry with backoff (then ServerError / TransportError); other 4xx raise
         ClientError at once (ESI charges every retry). ``stop`` interrupts waits (Ctrl-C).
+        ``decode`` makes a 2xx body (bytes) ``Response.decoded`` instead of JSON.
         """
         req = _Outgoing(
             method, self.base_url + path, route, owner, query, headers, body,
-            on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(),
+            on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(), decode,
         )  # fmt: skip
         probe, attempt = use_cache and not force_refresh, 0  # probe: look in the cache first
         while True:
@@ -257,27 +231,31 @@ class Transport:
                 attempt += 1
                 continue
             state = _cache_state(raw)
-            if state == "cache":
-                self.limiter.release(route, owner)
-            else:
-                status = 304 if state == "revalidated" else raw.status_code  # a reuse is a 304
-                retry = self.limiter.record(route, owner, status, raw.headers)
-                if retry is not None:
-                    self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
-                    continue
+            retry = self._account(req, raw, state)
+            if retry is not None:
+                self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
+                continue
             if raw.status_code < 400:
-                return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+                return _response(raw, req, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt = self._pause_after(req, raw, attempt + 1)
                 continue
             raise _http_error(method, req.url, raw)
+
+    def _account(self, req: _Outgoing, raw: requests.Response, state: CacheState) -> Wait | None:
+        """Tell the limits what the answer cost; the wait before resending, if it was limited."""
+        if state == "cache":  # served from the cache: the reservation is given back
+            self.limiter.release(req.route, req.owner)
+            return None
+        status = 304 if state == "revalidated" else raw.status_code  # a reuse is a 304
+        return self.limiter.record(req.route, req.owner, status, raw.headers)
 
     def _acquire(self, req: _Outgoing, probe: bool) -> tuple[Response | None, bool]:
         """Wait for the limits; an answer fresh in the cache needs no request, so no wait."""
         while (wait := self.limiter.acquire(req.route, req.owner)) is not None:
             if probe:
                 probe = False
-                kept = self._from_cache(req.method, req.url, req.query, req.headers, req.body)
+                kept = self._from_cache(req)
                 if kept is not None:
                     return kept, probe
             self._wait(wait, req.on_limit, req.on_wait, req.url, None, req.stop)
@@ -292,7 +270,7 @@ class Transport:
                     req.method, req.url, req.query, req.headers, req.body,
                     req.force_refresh, req.use_cache,
                 )  # fmt: skip
-        except _DROPPED as exc:
+        except _dropped() as exc:
             self.limiter.release(req.route, req.owner)
             if attempt + 1 > self.retries:
                 raise TransportError(
@@ -330,27 +308,19 @@ class Transport:
         kwargs = _kwargs(query, headers, body) | {"timeout": self.timeout}
         if not use_cache:  # neither read nor written: the uncached session
             return self.plain.request(method, url, **kwargs)
-        if isinstance(self.session, CachedSession):
-            return self.session.request(method, url, force_refresh=force_refresh, **kwargs)
+        if self._cached:
+            kwargs["force_refresh"] = force_refresh  # requests-cache's own argument
         return self.session.request(method, url, **kwargs)
 
-    def _from_cache(
-        self,
-        method: str,
-        url: str,
-        query: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        body: Any,
-    ) -> Response | None:
+    def _from_cache(self, req: _Outgoing) -> Response | None:
         """The answer if it is fresh in the cache, without any request (only 200s are stored;
         a miss comes back as requests-cache's own 504, never sent anywhere)."""
-        if not isinstance(self.session, CachedSession):
+        if not self._cached:
             return None
-        kept = self.session.request(
-            method, url, only_if_cached=True, **_kwargs(query, headers, body)
-        )
+        kwargs = _kwargs(req.query, req.headers, req.body) | {"only_if_cached": True}
+        kept = self.session.request(req.method, req.url, **kwargs)
         if kept.status_code == 200 and getattr(kept, "from_cache", False):
-            return Response(kept.status_code, _json(kept), kept.headers, url, "cache")
+            return _response(kept, req, "cache")
         return None
 
     def _wait(
@@ -446,7 +416,7 @@ def cache_file(directory: Path) -> Path:
 
 def clear_cache(directory: Path) -> None:
     """Empty the HTTP cache in ``directory`` (the file stays, empty)."""
-    SQLiteCache(str(cache_file(directory))).clear()  # type: ignore[no-untyped-call]
+    clear_file(cache_file(directory))
 
 
 def _cache_state(raw: requests.Response) -> CacheState:
@@ -457,6 +427,17 @@ def _cache_state(raw: requests.Response) -> CacheState:
     if getattr(raw, "revalidated", False):
         return "revalidated"
     return "cache" if getattr(raw, "from_cache", False) else "fresh"
+
+
+def _response(raw: requests.Response, req: _Outgoing, state: CacheState) -> Response:
+    """The answer as ``send`` returns it: JSON, or what ``req.decode`` made of the bytes."""
+    if req.decode is None or not raw.content:
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+    try:
+        decoded = req.decode(raw.content)
+    except ValueError:  # not the promised JSON list: kept as sent, for the caller to judge
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+    return Response(raw.status_code, None, raw.headers, req.url, state, decoded)
 
 
 def _json(raw: requests.Response) -> Any:

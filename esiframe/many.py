@@ -11,12 +11,14 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .auth.login import Character, login_call
 from .errors import LoginRequired, ParameterError
+
+if TYPE_CHECKING:  # esiframe.auth (authlib, requests) loads on the first login, not on import
+    from .auth.login import Character
 
 __all__ = ["ALL", "Cast", "cast", "is_many", "stack"]
 
@@ -59,7 +61,7 @@ def cast(
     """
     if not logged:
         raise LoginRequired(
-            f"no character is logged in; log in with {login_call(client_id, [scope])}"
+            f"no character is logged in; log in with {_login_call(client_id, scope)}"
         )
     wanted = (
         list(logged) if isinstance(asked, str) else _named(list(asked), logged, scope, client_id)
@@ -70,7 +72,7 @@ def cast(
         names = ", ".join(f"{c.name} ({c.character_id})" for c in lacking)
         raise LoginRequired(
             f"{operation_id} needs scope {scope}, which {names} did not grant; log them in "
-            f"again with {login_call(client_id, [scope])} (or pass errors='skip' to leave "
+            f"again with {_login_call(client_id, scope)} (or pass errors='skip' to leave "
             "them out)"
         )
     skipped = tuple(
@@ -109,7 +111,7 @@ def _named(
         known = ", ".join(f"{c.name} ({c.character_id})" for c in logged)
         raise LoginRequired(
             f"{', '.join(unknown)} not logged in (logged in: {known}); log in with "
-            f"{login_call(client_id, [scope])} and choose that character in the browser"
+            f"{_login_call(client_id, scope)} and choose that character in the browser"
         )
     return list(found.values())
 
@@ -146,3 +148,9 @@ def _tagged(
         dtype = "string" if column == "character_name" else "int64"
         out.insert(where, column, pd.Series([value] * len(out), index=out.index, dtype=dtype))
     return out
+
+
+def _login_call(client_id: str | None, scope: str) -> str:
+    from .auth.login import login_call  # first needed for this message
+
+    return login_call(client_id, [scope])

@@ -387,8 +387,12 @@ class Operation:
         spread: list[tuple[str, tuple[Any, ...]]] = []
         for name, value in params.items():
             p = known[name]
-            if value is None and not p.needed:
-                continue  # None for an optional parameter means "not given", as in the signature
+            if value is None:
+                # A missing value read from a frame must not silently widen the call (all
+                # types instead of one): leaving the parameter out is how not to send it.
+                raise ParameterError(
+                    f"{name} is None; give a value, or leave {name} out to not send it"
+                )
             if p.type != "array" and is_listlike(value):
                 values = value.tolist() if hasattr(value, "tolist") else list(value)
                 if not values:

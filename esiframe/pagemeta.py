@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
-__all__ = ["FrozenMeta", "PageTable"]
+__all__ = ["FrozenMeta", "PageTable", "restore_attrs"]
 
 
 class _FrozenDict(dict[str, Any]):
@@ -159,3 +159,20 @@ class FrozenMeta(_FrozenDict):
 
     def __repr__(self) -> str:
         return f"FrozenMeta({dict(self)!r})"
+
+    @classmethod
+    def restore(cls, data: Mapping[str, Any]) -> FrozenMeta:
+        """``df.attrs["esi"]`` as JSON gave it back (``read_parquet``, a stored result):
+        frozen again, its ``responses`` columns a :class:`PageTable` again."""
+        responses = data.get("responses")
+        if isinstance(responses, Mapping) and not isinstance(responses, PageTable):
+            data = {**data, "responses": PageTable(responses)}
+        return cls(data)
+
+
+def restore_attrs(attrs: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A frame's ``attrs`` read back from JSON, with ``attrs["esi"]`` a FrozenMeta again."""
+    esi = attrs.get("esi")
+    if not isinstance(esi, Mapping):
+        return dict(attrs)
+    return {**attrs, "esi": FrozenMeta.restore(esi)}

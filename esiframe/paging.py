@@ -46,6 +46,13 @@ class Walk:
     #: cursor routes: ``{"after": token, "issued": when ESI sent it}`` to walk on from
     cursor: Mapping[str, Any] | None = None
 
+    def decoded(self) -> list[Any] | None:
+        """The pages as the fetch workers typed them on arrival (``Response.decoded``), in
+        order; None if any page was parsed as JSON instead (its records are in ``records``)."""
+        if not self.responses or any(r.decoded is None for r in self.responses):
+            return None
+        return [r.decoded for r in self.responses]
+
 
 def walk(
     call: Call,

@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from .pagemeta import restore_attrs
+
 __all__ = ["ResultStore"]
 
 _META = b"esiframe-result"
@@ -53,7 +55,9 @@ class ResultStore:
         if meta.get("key") != key or meta.get("expires", 0) <= self.clock():
             return None
         frame = _to_pandas(table, arrow_backed=meta.get("arrow_backed", False))
-        frame.attrs = meta.get("attrs", {})
+        for name in meta.get("string_categories", []):
+            frame[name] = _with_string_categories(frame[name])
+        frame.attrs = restore_attrs(meta.get("attrs", {}))
         return frame
 
     def put(self, key: str, frame: pd.DataFrame, expires: float) -> bool:
@@ -62,10 +66,17 @@ class ResultStore:
 
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
+            if not _cells_kept(frame, table):
+                return False  # e.g. dicts lacking a key Arrow would add as None
             arrow_backed = len(frame.columns) > 0 and all(
                 isinstance(t, pd.ArrowDtype) for t in frame.dtypes
             )
-            about = {"key": key, "expires": expires, "arrow_backed": arrow_backed}
+            about = {
+                "key": key,
+                "expires": expires,
+                "arrow_backed": arrow_backed,
+                "string_categories": _string_categories(frame),
+            }
             meta = json.dumps({**about, "attrs": frame.attrs}, default=str)
         except (pa.ArrowException, TypeError, ValueError):
             return False  # e.g. a column of mixed Python objects: served from pages instead
@@ -105,6 +116,34 @@ class ResultStore:
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+
+
+def _cells_kept(frame: pd.DataFrame, table: Any) -> bool:
+    """Whether the Python objects of object columns (lists, dicts) come back exactly."""
+    return all(
+        table.column(i).to_pylist() == frame.iloc[:, i].tolist()
+        for i, dtype in enumerate(frame.dtypes)
+        if pd.api.types.is_object_dtype(dtype)
+    )
+
+
+def _string_categories(frame: pd.DataFrame) -> list[str]:
+    """Categorical columns whose categories are pandas' ``string`` dtype (enums, as typed
+    from the spec); Arrow gives them back with plain ``str`` categories."""
+    return [
+        str(name)
+        for name, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) and str(dtype.categories.dtype) == "string"
+    ]
+
+
+def _with_string_categories(column: pd.Series) -> pd.Series:
+    dtype = column.dtype
+    assert isinstance(dtype, pd.CategoricalDtype)
+    categories = pd.Index(list(dtype.categories), dtype="string")
+    codes = column.cat.codes.to_numpy()
+    values = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories, dtype.ordered))
+    return pd.Series(values, index=column.index, name=column.name)
 
 
 def _to_pandas(table: Any, *, arrow_backed: bool) -> pd.DataFrame:

@@ -40,7 +40,7 @@ def check_answer(operation_id: str, shape: str | None, body: Any, url: str) -> N
     if body is None or body == "":
         found = "an empty body"
     elif isinstance(body, str) and shape != "value":
-        found = "an HTML page" if body.lstrip()[:1] == "<" else "text that is not JSON"
+        found = "an HTML page" if body.lstrip()[:1] == "<" else "text"
     elif not _fits(shape, body):
         found = f"a JSON {_kind(body)}"
     else:

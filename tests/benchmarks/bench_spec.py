@@ -1,6 +1,8 @@
 """Cost of loading the bundled spec and building the operation index.
 
-Each measurement runs in a fresh interpreter that has already imported pandas
+First, the cost of ``import esiframe`` plus the operation index above ``import
+pandas`` (time, RSS, and which heavy modules it pulled in). Then each measurement
+runs in a fresh interpreter that has already imported pandas
 and esiframe, so only the spec work is counted. Prints the median of several
 runs for: the index (load + lookup), the index plus every Operation and
 resolved response schema (what a full `ops` browse costs), and the baseline
@@ -63,6 +65,44 @@ def _run(code: str, mode: str) -> dict[str, float]:
     return result
 
 
+#: ``import esiframe`` + the operation index, timed and measured (RSS) above ``import pandas``.
+IMPORT = """
+import json, sys, time
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+import pandas
+before, mods, start = rss(), set(sys.modules), time.perf_counter()
+import esiframe
+from esiframe.spec import bundled_spec
+bundled_spec().operation("GetMarketsRegionIdHistory")
+seconds, grown = time.perf_counter() - start, rss() - before
+heavy = sorted({m.split(".")[0] if m.split(".")[0] != "pyarrow" else m
+                for m in set(sys.modules) - mods
+                if m.split(".")[0] in ("requests", "requests_cache", "authlib", "ipywidgets",
+                                        "tqdm", "sqlite3", "urllib3")
+                or m in ("pyarrow.dataset", "pyarrow.parquet", "pyarrow.json")})
+print(json.dumps({"seconds": seconds, "rss_mb": grown, "heavy": heavy}))
+"""
+
+
+def measure_import(runs: int) -> None:
+    """Print the cost of ``import esiframe`` + the index above pandas (fresh processes)."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT], capture_output=True, text=True, check=True
+        ).stdout
+        samples.append(json.loads(out.strip().splitlines()[-1]))
+    seconds = statistics.median(s["seconds"] for s in samples)
+    grown = statistics.median(s["rss_mb"] for s in samples)
+    print(f"import esiframe + index above import pandas, median of {runs} fresh processes")
+    print(f"{'ms':>8} {'RSS MiB':>8}  heavy modules loaded")
+    print(f"{seconds * 1000:8.1f} {grown:8.1f}  {', '.join(samples[-1]['heavy']) or '-'}")
+    print("targets (issue 12): at most 50 ms and 10 MiB above import pandas")
+    print()
+
+
 def measure(code: str) -> dict[str, float]:
     return {"seconds": _run(code, "time")["seconds"], "peak_mb": _run(code, "memory")["peak_mb"]}
 
@@ -73,6 +113,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run each (CI smoke test)")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
+    measure_import(runs)
     rows = []
     for name, code in CASES.items():
         samples = [measure(code) for _ in range(runs)]

@@ -329,7 +329,9 @@ def test_a_closed_pipe_ends_quietly(args):
         err = process.stderr.read().decode()
         code = process.wait(timeout=120)
     assert err == ""
-    assert code == 141  # 128 + SIGPIPE, as other commands in a pipe
+    # 128 + SIGPIPE, as other commands in a pipe; 0 when the whole output fit in the pipe's
+    # buffer before the reader left (the race is the kernel's, the promise is a quiet end).
+    assert code in (0, 141)
 
 
 def test_a_quick_call_writes_nothing_to_stderr(monkeypatch, capsys):

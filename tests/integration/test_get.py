@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pandas as pd
@@ -66,7 +67,7 @@ def test_orders_walk_returns_exactly_the_sandbox_orders(esi_sandbox_factory, mak
     assert df["order_id"].is_unique
     meta = df.attrs["esi"]
     assert meta["pages"] == 300
-    assert {r["last_modified"] for r in meta["responses"]} == {meta["last_modified"]}
+    assert set(meta["responses"]["last_modified"]) == {meta["last_modified"]}
 
 
 def test_a_refresh_mid_walk_gives_a_consistent_snapshot(esi_sandbox_factory, make_client):
@@ -83,8 +84,8 @@ def test_a_refresh_mid_walk_gives_a_consistent_snapshot(esi_sandbox_factory, mak
     assert df["order_id"].tolist() == expected
     meta = df.attrs["esi"]
     # one snapshot: every page carries the same Last-Modified
-    assert [r["page"] for r in meta["responses"]] == list(range(1, SMALL.forge_order_pages + 1))
-    assert {r["last_modified"] for r in meta["responses"]} == {meta["last_modified"]}
+    assert list(meta["responses"]["page"]) == list(range(1, SMALL.forge_order_pages + 1))
+    assert set(meta["responses"]["last_modified"]) == {meta["last_modified"]}
     assert sb.log.count(operation_id="GetMarketsRegionIdOrders") > SMALL.forge_order_pages
 
 
@@ -327,8 +328,8 @@ def test_metadata_describes_the_result(sandbox, make_client):
     assert meta["operation"] == "GetMarketsRegionIdOrders"
     assert meta["parameters"] == {"region_id": 10000002, "type_id": 34}
     assert meta["compatibility_date"] == "2026-08-04"
-    assert meta["pages"] == len(meta["responses"]) == 1
-    response = meta["responses"][0]
+    assert meta["pages"] == meta["responses"].num_rows == 1
+    response = meta["responses"].row(0)
     assert response["etag"] == meta["etag"] and meta["etag"].startswith('"')
     assert pd.Timestamp(meta["expires"]) > pd.Timestamp(meta["last_modified"])
 
@@ -504,7 +505,7 @@ def test_a_refresh_that_shrinks_the_page_count_starts_the_walk_again(
     df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert df["order_id"].tolist() == [101, 102]  # the new snapshot, whole
     assert served["page 1"] == 2
-    assert {r["last_modified"] for r in df.attrs["esi"]["responses"]} == {
+    assert set(df.attrs["esi"]["responses"]["last_modified"]) == {
         pd.Timestamp(new).isoformat()
     }
 
@@ -553,3 +554,26 @@ def test_the_in_process_adapter_runs_the_client_on_the_sandbox_without_sockets(m
     assert sb.log.count(operation_id="GetMarketsRegionIdOrders") == SMALL.forge_order_pages
     with pytest.raises(ParameterError, match="transport must be"):
         ef.Client(contact="x@example.com", transport="http://esi.invalid")
+
+
+def test_an_off_schema_answer_warns_and_keeps_every_value(esi_sandbox_factory, make_client):
+    """ESI sends text where the spec says integer, a number where it says boolean: kept, named."""
+    from esiframe.sandbox.messages import SandboxResponse
+
+    sb = esi_sandbox_factory(sizes=SMALL)
+    good = sb.dataset.page("GetMarketsRegionIdOrders", {"region_id": "10000002"}, 1)[:3]
+    odd = [dict(good[0], volume_total="lots"), dict(good[1], is_buy_order=2), good[2]]
+
+    def orders(request):
+        headers = {"Content-Type": "application/json", "X-Pages": "1"}
+        return SandboxResponse(200, headers, json.dumps(odd).encode())
+
+    sb.add_route("GET", "/markets/{region_id}/orders", orders)
+    client = make_client(sb, cache=False)
+    with pytest.warns(ef.EsiframeWarning, match="GetMarketsRegionIdOrders") as caught:
+        df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    said = " ".join(str(w.message) for w in caught)
+    assert "volume_total" in said and "is_buy_order" in said
+    assert df["volume_total"].tolist() == ["lots", good[1]["volume_total"], good[2]["volume_total"]]
+    assert df["is_buy_order"].tolist()[1] == 2
+    assert df["order_id"].tolist() == [o["order_id"] for o in good]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pathlib
 from typing import Any
 
@@ -94,7 +95,8 @@ def assert_same_attrs(attrs: dict[Any, Any], written: dict[Any, Any]) -> None:
     assert pd.Timestamp(esi["expires"]) == original["expires"]
     assert pd.Timestamp(esi["last_modified"]) == original["last_modified"]
     rest = {k: v for k, v in original.items() if k not in ("expires", "last_modified")}
-    assert {k: esi[k] for k in rest} == rest
+    # read back read-only: lists come back as tuples (docs of esiframe.pagemeta.FrozenMeta)
+    assert json.loads(json.dumps({k: esi[k] for k in rest})) == json.loads(json.dumps(rest))
 
 
 def parquet_files(path: pathlib.Path) -> list[pathlib.Path]:
@@ -517,3 +519,20 @@ def test_a_marked_date_column_holding_times_is_refused(tmp_path: pathlib.Path) -
     with pytest.raises(ValueError, match=r"'date' is listed .* holds times of day"):
         to_parquet(df, tmp_path / "h.parquet")
     assert not (tmp_path / "h.parquet").exists()
+
+
+def test_read_parquet_gives_back_the_compact_read_only_metadata(tmp_path: pathlib.Path) -> None:
+    from esiframe.pagemeta import FrozenMeta, PageTable
+
+    df = orders()
+    responses = PageTable.from_rows([{"page": 1, "status": 200}, {"page": 2, "status": 200}])
+    meta = {"operation": "GetMarketsRegionIdOrders", "responses": responses}
+    df.attrs = {"esi": FrozenMeta(meta)}
+    to_parquet(df, tmp_path / "o.parquet")
+
+    back = read_parquet(tmp_path / "o.parquet")
+
+    meta = back.attrs["esi"]
+    assert isinstance(meta, FrozenMeta) and isinstance(meta["responses"], PageTable)
+    assert list(meta["responses"]["status"]) == [200, 200]
+    assert back["order_id"].attrs["esi"] is meta  # derived frames share it: nothing is copied

@@ -167,10 +167,13 @@ def test_a_missing_scalar_names_the_parameter(missing):
     assert "Call it as GetMarketsRegionIdHistory" in str(info.value)
 
 
-def test_none_for_a_required_parameter_is_missing_and_for_an_optional_one_not_given():
+def test_none_is_refused_for_any_parameter_leaving_it_out_is_how_not_to_send_it():
+    """A missing value read from a frame must not widen the call (every type instead of one)."""
     with pytest.raises(ParameterError, match=r"missing required parameter.*region_id"):
         history.bind({"region_id": None, "type_id": 34})
-    (call,) = orders.bind({"region_id": 10000002, "type_id": None})
+    with pytest.raises(ParameterError, match="type_id is None; give a value, or leave type_id out"):
+        orders.bind({"region_id": 10000002, "type_id": None})
+    (call,) = orders.bind({"region_id": 10000002})
     assert call.query == {"order_type": "all"}
 
 

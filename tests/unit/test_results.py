@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from esiframe.pagemeta import FrozenMeta, PageTable
 from esiframe.results import ResultStore
 
 
@@ -25,7 +26,9 @@ def typed_frame() -> pd.DataFrame:
             "dogma": [[{"attribute_id": 1, "value": 2.0}], []],
         }
     )
-    df.attrs["esi"] = {"operation": "GetX", "pages": 2, "responses": {"page": [1, 2]}}
+    df.attrs["esi"] = FrozenMeta(
+        {"operation": "GetX", "pages": 2, "responses": PageTable({"page": [1, 2]})}
+    )
     return df
 
 
@@ -39,6 +42,8 @@ def test_a_stored_frame_comes_back_identical_with_its_attrs(tmp_path: Path) -> N
     assert back is not None
     pd.testing.assert_frame_equal(back, df)
     assert back.attrs == df.attrs
+    assert isinstance(back.attrs["esi"], FrozenMeta)  # read-only and free to copy again
+    assert isinstance(back.attrs["esi"]["responses"], PageTable)
     assert back["dogma"].iloc[0] == [{"attribute_id": 1, "value": 2.0}]
 
 

@@ -15,7 +15,7 @@ URL = "https://esi.evetech.net/markets/10000002/orders"
     ("body", "said"),
     [
         ("<html><body>Gateway login</body></html>", "an HTML page"),
-        ("Service Unavailable", "text that is not JSON"),
+        ("Service Unavailable", "text"),
         (None, "an empty body"),
         ("", "an empty body"),
         ({"error": "oops"}, "a JSON object"),

@@ -1,0 +1,219 @@
+"""The HTTP cache: requests-cache on SQLite, its keys, and writes kept off the request path.
+
+requests-cache commits one SQLite transaction per response under one lock, so
+every page of a walk waits for its own write and every lookup queues behind
+the writes of the others. :class:`QueuedWrites` instead hands each response to
+one writer thread per cache file, which commits whatever is pending in one
+transaction. Reads see pending writes first, so nothing looks missing in this
+process. A crash loses only responses not yet committed (they are fetched
+again), never serves a half-written one (each batch is one SQLite
+transaction); pending writes are flushed on close and at exit.
+
+requests-cache is imported only when a cached session is first built: most
+imports of esiframe never need it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["QueuedWrites", "cache_key", "cache_owner", "cached_session", "clear"]
+
+#: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
+VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
+
+
+def cache_owner(authorization: str | None) -> str:
+    """Whose data a request reads, for cache keys: ``character:<id>`` or ``public``.
+
+    Read from the bearer JWT's ``sub`` claim without validating it: the key
+    only has to separate characters, and the token itself never enters it.
+    """
+    if not authorization or not authorization.startswith("Bearer "):
+        return "public"
+    try:
+        payload = authorization[7:].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return "character:" + str(claims["sub"]).rsplit(":", 1)[-1]
+    except (IndexError, ValueError, KeyError, TypeError):
+        return "bearer"
+
+
+def cache_key(request: Any, **kwargs: Any) -> str:
+    """The cache key: URL, body, ESI's Vary headers, and whose data it is.
+
+    requests-cache also calls this for its Vary check, passing the response's
+    Vary headers as ``match_headers`` and comparing against the stored request,
+    whose Authorization is redacted; that comparison gets the plain key, since
+    the owner is already part of the primary key.
+    """
+    from requests_cache.cache_keys import create_key
+
+    if kwargs.get("match_headers"):
+        return create_key(request, **kwargs)
+    owner = cache_owner(request.headers.get("Authorization"))
+    return create_key(request, **{**kwargs, "match_headers": list(VARY)}) + "-" + owner
+
+
+class _Writer:
+    """The one writer thread of one table of one cache file, and what waits for it."""
+
+    def __init__(self, path: str, table: str, serialize: Callable[[Any], Any]) -> None:
+        self.path, self.table, self.serialize = path, table, serialize
+        self.pending: dict[str, Any] = {}
+        self.busy = False
+        self.changed = threading.Condition()
+        self.failures = 0
+        self.thread = threading.Thread(target=self._run, name="esiframe-cache-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, key: str, value: Any) -> None:
+        with self.changed:
+            self.pending[key] = value
+            self.changed.notify_all()
+
+    def peek(self, key: str) -> Any:
+        with self.changed:
+            return self.pending.get(key)
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is committed (or given up on)."""
+        with self.changed:
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: not self.pending and not self.busy, timeout=60)
+
+    def _run(self) -> None:
+        import sqlite3
+
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA busy_timeout=30000")
+        # as requests-cache sets it for WAL: a commit is atomic but not fsynced at once
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: bool(self.pending))
+                batch, self.busy = dict(self.pending), True
+            try:
+                self._commit(connection, batch)
+            except sqlite3.Error:  # e.g. the file was removed or is locked for too long
+                self.failures += 1  # the entries stay unstored: the pages are fetched again
+            with self.changed:
+                for key, value in batch.items():
+                    if self.pending.get(key) is value:  # a newer answer stays queued
+                        del self.pending[key]
+                self.busy = False
+                self.changed.notify_all()
+
+    def _commit(self, connection: sqlite3.Connection, batch: dict[str, Any]) -> None:
+        rows = [
+            (key, self.serialize(value), getattr(value, "expires_unix", None))
+            for key, value in batch.items()
+        ]
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                f"INSERT OR REPLACE INTO {self.table} (key,value,expires) VALUES (?,?,?)", rows
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+
+_writers: dict[tuple[str, str], _Writer] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(path: str, table: str, serialize: Callable[[Any], Any]) -> _Writer:
+    """The writer of a table, shared by every cache on that file in this process."""
+    with _writers_lock:
+        key = (str(Path(path).resolve()), table)
+        if key not in _writers:
+            _writers[key] = _Writer(path, table, serialize)
+        return _writers[key]
+
+
+@atexit.register
+def _flush_all() -> None:
+    for writer in list(_writers.values()):
+        writer.flush()
+
+
+def _queued_dict_class() -> type[Any]:
+    """``SQLiteDict`` whose writes go through the file's writer thread (built on first use)."""
+    from requests_cache.backends.sqlite import SQLiteDict
+
+    class QueuedDict(SQLiteDict):
+        """Writes queued; reads see them first; everything else flushes, then reads disk."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.writer = _writer(str(self.db_path), self.table_name, self.serialize)
+
+        def __setitem__(self, key: str, value: Any) -> None:
+            self.writer.put(key, value)
+
+        def __getitem__(self, key: str) -> Any:
+            value = self.writer.peek(key)
+            if value is not None:  # a fresh object, as a read from disk gives
+                return self.deserialize(key, self.serialize(value))
+            return super().__getitem__(key)  # type: ignore[no-untyped-call]
+
+    for name in ("__delitem__", "__iter__", "bulk_delete", "clear", "count", "sorted", "close"):
+        setattr(QueuedDict, name, _flushed(getattr(SQLiteDict, name)))
+    return QueuedDict
+
+
+def _flushed(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` once the pending writes are committed (deletes, counts, listings)."""
+
+    def flushed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if hasattr(self, "writer"):  # not yet while SQLiteDict sets itself up
+            self.writer.flush()
+        return method(self, *args, **kwargs)
+
+    return flushed
+
+
+class QueuedWrites:
+    """Builds the SQLite cache whose response writes are queued (see the module doc)."""
+
+    @staticmethod
+    def backend(path: str, **kwargs: Any) -> Any:
+        from requests_cache.backends.sqlite import SQLiteCache
+
+        cache = SQLiteCache(path, **kwargs)
+        queued = _queued_dict_class()(path, table_name="responses", **kwargs)
+        cache.responses.close()  # type: ignore[no-untyped-call]
+        cache.responses = queued
+        return cache
+
+
+def cached_session(path: Path) -> Any:
+    """A requests-cache session on the SQLite file ``path`` honouring ESI's ``Expires``."""
+    from requests_cache import CachedSession
+
+    backend = QueuedWrites.backend(str(path), wal=True, busy_timeout=30_000)
+    return CachedSession(
+        backend=backend,
+        cache_control=True,
+        expire_after=0,
+        allowable_codes=(200,),
+        allowable_methods=("GET",),
+        key_fn=cache_key,
+    )
+
+
+def clear(path: Path) -> None:
+    """Empty the cache file ``path`` (pending writes first, so none lands after)."""
+    QueuedWrites.backend(str(path)).clear()

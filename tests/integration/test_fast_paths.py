@@ -1,0 +1,197 @@
+"""The fast paths of a walk give exactly what the plain paths give: pages typed as they
+arrive, queued cache writes, finished results reused from disk by a new client."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from frametypes import check_frame
+
+import esiframe as ef
+from esiframe.fetcher import FetchContext
+from esiframe.httpcache import cached_session
+from esiframe.sandbox import Sandbox
+from esiframe.sandbox.data import Sizes
+from esiframe.sandbox.messages import SandboxResponse
+
+QUERY = {"order_type": "all", "page": 1}
+SIZES = Sizes(page_size=50, forge_order_pages=5, region_order_pages=3)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(sizes=SIZES) as sb:
+        yield sb
+
+
+def _without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every page go the JSON + records way, as before pages were typed on arrival."""
+    original = FetchContext.__init__
+
+    def plain(self: FetchContext, *args: object, **kwargs: object) -> None:
+        kwargs["decode"] = None
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FetchContext, "__init__", plain)
+
+
+@pytest.mark.parametrize("backend", ["numpy_nullable", "pyarrow"])
+def test_pages_typed_on_arrival_equal_the_record_path(sandbox, make_client, monkeypatch, backend):
+    region = [10000002, 10000043]  # fan-out: region_id becomes a column
+    fast = make_client(sandbox, cache=False).get(
+        "GetMarketsRegionIdOrders", region_id=region, dtype_backend=backend
+    )
+    _without_decoding(monkeypatch)
+    slow = make_client(sandbox, cache=False).get(
+        "GetMarketsRegionIdOrders", region_id=region, dtype_backend=backend
+    )
+    assert len(fast) > (SIZES.forge_order_pages - 1) * SIZES.page_size  # every page is in
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(fast.dtypes) == list(slow.dtypes)
+    assert fast.columns[0] == "region_id"
+    if backend == "numpy_nullable":  # the types the spec promises (frametypes knows these)
+        check_frame(fast, "GetMarketsRegionIdOrders")
+
+
+def test_decoded_pages_keep_no_body(sandbox, make_client):
+    client = make_client(sandbox, cache=False)
+    seen = []
+    send = client.transport.send
+
+    def spy(*args, **kwargs):
+        response = send(*args, **kwargs)
+        seen.append(response)
+        return response
+
+    client.transport.send = spy  # type: ignore[method-assign]
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(seen) == SIZES.forge_order_pages
+    assert all(r.body is None and r.decoded is not None for r in seen)
+    assert sum(r.decoded.rows for r in seen) == len(df)
+
+
+def test_queued_cache_writes_are_seen_at_once_and_survive_close(sandbox, tmp_path):
+    path = tmp_path / "http_cache.sqlite"
+    session = cached_session(path)
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    first = session.get(url, params=QUERY, headers=headers)
+    assert first.status_code == 200 and not first.from_cache
+    again = session.get(url, params=QUERY, headers=headers)  # pending or committed
+    assert again.from_cache and again.content == first.content
+    session.close()  # commits what is pending
+    other = cached_session(path)  # a new cache on the same file reads it from disk
+    assert other.cache.responses.count() == 1
+    third = other.get(url, params=QUERY, headers=headers)
+    assert third.from_cache and third.content == first.content
+    other.cache.clear()
+    assert other.cache.responses.count() == 0
+    other.close()
+
+
+def test_metadata_is_shared_by_derived_frames_and_cannot_be_changed(sandbox, make_client):
+    df = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    meta = df.attrs["esi"]
+    assert df["price"].attrs["esi"] is meta  # copied for free into every derived object
+    assert df[df["price"] > 0].attrs["esi"] is meta
+    assert meta["responses"].num_rows == meta["pages"] == SIZES.forge_order_pages
+    assert list(meta["responses"]["page"]) == list(range(1, SIZES.forge_order_pages + 1))
+    with pytest.raises(TypeError):
+        meta["pages"] = 0
+    with pytest.raises(TypeError):
+        meta["cache"]["fresh"] = 0
+
+
+def test_metadata_survives_a_json_round_trip(sandbox, make_client):
+    import json
+
+    from esiframe.pagemeta import FrozenMeta, PageTable, restore_attrs
+
+    df = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    back = restore_attrs(json.loads(json.dumps(df.attrs)))
+    assert isinstance(back["esi"], FrozenMeta)
+    assert isinstance(back["esi"]["responses"], PageTable)
+    assert back["esi"]["responses"] == df.attrs["esi"]["responses"]
+    assert back["esi"] == df.attrs["esi"]
+
+
+@pytest.mark.parametrize("backend", ["numpy_nullable", "pyarrow"])
+def test_a_new_client_reuses_the_finished_result_from_disk(sandbox, make_client, backend):
+    first = make_client(sandbox).get(
+        "GetMarketsRegionIdOrders", region_id=[10000002, 10000043], dtype_backend=backend
+    )
+    sent = sandbox.log.count(operation_id="GetMarketsRegionIdOrders")
+    fresh = make_client(sandbox)  # a restarted notebook: same cache directory, empty memory
+    again = fresh.get(
+        "GetMarketsRegionIdOrders", region_id=[10000002, 10000043], dtype_backend=backend
+    )
+    assert sandbox.log.count(operation_id="GetMarketsRegionIdOrders") == sent  # no request
+    pd.testing.assert_frame_equal(again, first)
+    assert list(again.dtypes) == list(first.dtypes)
+    meta = again.attrs["esi"]
+    assert meta["cache"]["cache"] == meta["pages"] == first.attrs["esi"]["pages"]
+    assert set(meta["responses"]["cache"]) == {"cache"}
+    assert meta["responses"]["page"] == first.attrs["esi"]["responses"]["page"]
+
+
+def _public_gets() -> list[str]:
+    from esiframe.spec import bundled_spec
+
+    return [op.operation_id for op in bundled_spec() if op.method == "GET" and op.scope is None]
+
+
+def test_every_public_get_comes_back_from_disk_unchanged(sandbox, make_client, tmp_path):
+    """Whatever the shape (lists, nested objects, enums, times), a result served from disk
+    in a new process is the very frame the walk built."""
+    first, second = make_client(sandbox), make_client(sandbox)
+    served = 0
+    for op_id in _public_gets():
+        params = sandbox.dataset.example_params(op_id)
+        built = first.get(op_id, **params)
+        before = sandbox.log.count(operation_id=op_id)
+        again = second.get(op_id, **params)
+        pd.testing.assert_frame_equal(again, built, obj=op_id)
+        served += sandbox.log.count(operation_id=op_id) == before
+    assert served > len(_public_gets()) // 2  # most answers carry an Expires: no request
+
+
+def test_pending_cache_writes_are_seen_by_every_cache_on_the_file(sandbox, tmp_path):
+    path = tmp_path / "http_cache.sqlite"
+    one, two = cached_session(path), cached_session(path)  # two clients, one cache file
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    first = one.get(url, params=QUERY, headers=headers)
+    seen = two.get(url, params=QUERY, headers=headers)  # committed or still queued
+    assert seen.from_cache and seen.content == first.content
+    one.close()
+    two.close()
+
+
+ORDERS_PATH = "/markets/{region_id}/orders"
+
+
+@pytest.mark.parametrize(
+    ("path", "operation", "body", "said"),
+    [
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b"<html>login</html>", "an HTML page"),
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b"", "an empty body"),
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b'{"a": 1}', "a JSON object"),
+        ("/status", "GetStatus", b'"maintenance"', "text"),
+        ("/status", "GetStatus", b"Service Unavailable", "text"),
+        ("/status", "GetStatus", b"[1, 2]", "a JSON list"),
+    ],
+)
+def test_an_odd_200_body_is_an_esi_error_naming_the_operation(
+    esi_sandbox_factory, make_client, path, operation, body, said
+):
+    """A proxy's page or an empty answer with status 200 never becomes rows, nor a TypeError."""
+    sb = esi_sandbox_factory()
+
+    def odd(request):
+        return SandboxResponse(200, {"Content-Type": "text/html", "X-Pages": "1"}, body)
+
+    sb.add_route("GET", path, odd)
+    client = make_client(sb, cache=False)
+    params = {"region_id": 10000002} if "region_id" in path else {}
+    with pytest.raises(ef.UnexpectedAnswerError, match=f"{operation} answered 200 with {said}"):
+        client.get(operation, **params)
