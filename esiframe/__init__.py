@@ -35,6 +35,7 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .frames import explode
+from .sync import sync as _sync  # noqa: F401  loaded now: its first import would rebind ef.sync
 
 if TYPE_CHECKING:
     import os

@@ -14,6 +14,7 @@ have changed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import pathlib
@@ -67,12 +68,22 @@ class SyncRun:
         return {
             "time": when.isoformat(),
             "operation": self.operation,
-            "parameters": json.loads(json.dumps(dict(self.parameters), default=str)),
+            "parameters": json.loads(json.dumps(dict(self.parameters), default=_logged)),
             "etag": self.etag,
             "last_modified": self.last_modified,
             "rows_added": added,
             "rows_changed": changed,
         }
+
+
+def _logged(value: Any) -> Any:
+    """A parameter as the run log keeps it: an ``each=`` frame by its size and a digest of
+    every row (its text elides the middle rows, so two frames could look alike), else text."""
+    if isinstance(value, pd.DataFrame):
+        rows = value.to_json(orient="split", index=False, date_format="iso")
+        digest = hashlib.sha256(rows.encode("utf-8")).hexdigest()
+        return {"rows": len(value), "columns": [str(c) for c in value.columns], "sha256": digest}
+    return str(value)
 
 
 def default_key(record_schema: Mapping[str, Any]) -> list[str]:
@@ -209,9 +220,12 @@ def _run_of(frame: pd.DataFrame, op: str, params: Mapping[str, Any]) -> SyncRun:
     """What ``get``'s metadata says about this run (operation, parameters, validators)."""
     esi = frame.attrs.get("esi")
     esi = esi if isinstance(esi, dict) else {}
+    asked = dict(esi.get("parameters") or params)
+    if params.get("each") is not None:  # get's metadata leaves the each= rows out
+        asked["each"] = params["each"]
     return SyncRun(
         operation=str(esi.get("operation") or op),
-        parameters=esi.get("parameters") or params,
+        parameters=asked,
         etag=esi.get("etag"),
         last_modified=None if esi.get("last_modified") is None else str(esi["last_modified"]),
     )

@@ -2,8 +2,8 @@
 
 Every notebook is executed in a fresh python3 kernel of this interpreter, in a temporary working
 directory, with the ``ESIFRAME_*`` settings of a shared sandbox; any cell error fails the test.
-``python tests/integration/test_notebooks.py`` executes them the same way and saves them with
-their outputs (what the repository commits).
+``python tests/integration/test_notebooks.py [NAME.ipynb ...]`` executes them (default: all) the
+same way and saves them with their outputs (what the repository commits).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from esiframe.export import read_parquet
 from esiframe.sandbox import Sandbox
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -112,6 +113,7 @@ def test_every_tutorial_is_here() -> None:
         "03-logging-in.ipynb",
         "04-names-in-many-languages.ipynb",
         "05-good-esi-citizen.ipynb",
+        "06-history-that-grows.ipynb",
     ]
 
 
@@ -145,6 +147,21 @@ def test_notebook_runs_against_the_sandbox(name: str, sandbox: Sandbox, tmp_path
         )
         assert "status 304 - 0 rows" in text
         assert "No request was sent" in text
+    elif name.startswith("06"):
+        check_history_notebook(work / "output" / "history", text)
+
+
+def check_history_notebook(dataset: Path, text: str) -> None:
+    """30 types synced into one folder each; the second sync within Expires sent nothing."""
+    folders = sorted(p.name for p in dataset.iterdir() if p.is_dir())
+    assert len(folders) == 30 and all(f.startswith("type_id=") for f in folders), folders
+    assert "12,000 rows new or changed, 30 types" in text
+    assert "requests: {'cache': 0, 'revalidated': 0, 'fresh': 30," in text
+    assert "0 rows new or changed; responses: {'cache': 30, 'revalidated': 0, 'fresh': 0," in text
+    history = read_parquet(dataset)
+    assert len(history) == 12_000
+    assert not history.duplicated(["date", "type_id"]).any()
+    assert "type_name" in text  # ef.label named the type ids
 
 
 def test_login_notebook_on_a_remote_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -236,14 +253,17 @@ def test_unused_names_and_progress_bars_are_found() -> None:
     assert not is_progress_bar({"output_type": "stream", "name": "stdout", "text": "50%|x| 1/2"})
 
 
-def save_all() -> None:
-    """Execute every notebook against a fresh sandbox and save it with its outputs.
+def save_all(names: list[str] | None = None) -> None:
+    """Execute the notebooks (``names``, default all) against a fresh sandbox and save them.
 
     Progress is off in the kernels (ESIFRAME_PROGRESS=0) and any bar left is stripped: a saved
     bar shows frozen where the text describes a finished call.
     """
+    unknown = sorted(set(names or []) - set(NAMES))
+    if unknown:
+        raise SystemExit(f"no such notebook: {', '.join(unknown)}; notebooks: {', '.join(NAMES)}")
     with Sandbox() as running, tempfile.TemporaryDirectory() as scratch:
-        for name in NAMES:
+        for name in names or NAMES:
             home = Path(scratch) / name
             (home / "work").mkdir(parents=True)
             notebook = execute(name, home / "work", kernel_env(running.url, home))
@@ -253,4 +273,4 @@ def save_all() -> None:
 
 
 if __name__ == "__main__":
-    save_all()
+    save_all(sys.argv[1:])  # python tests/integration/test_notebooks.py [NAME.ipynb ...]
