@@ -35,7 +35,6 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .frames import explode
-from .sync import sync as _sync  # noqa: F401  loaded now: its first import would rebind ef.sync
 
 if TYPE_CHECKING:
     import os

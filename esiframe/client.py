@@ -414,7 +414,7 @@ class Client:
         in the dataset's metadata. Returns the rows that were new or changed. A re-run within
         ``Expires`` makes no request and changes nothing. ``params`` are as for :meth:`get`.
         """
-        from .sync import sync as sync_dataset  # Parquet is heavy: imported on first use
+        from .datasets import sync as sync_dataset  # Parquet is heavy: imported on first use
 
         op = self.spec.operation(operation)
         return sync_dataset(

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from esiframe.datasets import SyncRun, sync_frame
 from esiframe.export import read_parquet, to_parquet
-from esiframe.sync import SyncRun, sync_frame
 
 MODES = ("file", "append", "replace_partitions", "overwrite", "sync")
 ROWS = 4000

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from esiframe.datasets import SyncRun, sync, sync_frame
 from esiframe.export import to_parquet
-from esiframe.sync import SyncRun, sync, sync_frame
 
 LOCATIONS = 40
 

@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from esiframe.datasets import dataset_runs
 from esiframe.export import read_parquet
 from esiframe.sandbox import Sandbox
-from esiframe.sync import dataset_runs
 
 OP = "GetMarketsRegionIdHistory"
 KEY = ["date", "type_id"]

@@ -6,10 +6,10 @@ import pathlib
 from collections.abc import Callable
 from typing import Any
 
+from esiframe.datasets import dataset_runs, sync
 from esiframe.export import read_parquet
 from esiframe.sandbox import Sandbox
 from esiframe.spec import bundled_spec
-from esiframe.sync import dataset_runs, sync
 
 OP = "GetMarketsRegionIdHistory"
 

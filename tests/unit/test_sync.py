@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from esiframe.datasets import SyncRun, dataset_runs, default_key, sync, sync_frame
 from esiframe.export import DATE_COLUMNS_ATTR, read_parquet, to_parquet
-from esiframe.sync import SyncRun, dataset_runs, default_key, sync, sync_frame
 
 DAY0 = pd.Timestamp("2026-07-01")
 

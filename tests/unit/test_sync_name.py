@@ -1,8 +1,8 @@
-"""``ef.sync`` stays the function after the module ``esiframe.sync`` is imported.
+"""``ef.sync`` stays the function after its module is imported, and Parquet stays lazy.
 
-Importing a submodule for the first time sets it as an attribute of its package; a lazy first
-import of ``esiframe.sync`` (inside the first ``ef.sync`` call) made the second call fail with
-"'module' object is not callable".
+Importing a submodule for the first time sets it as an attribute of its package; when the
+module was ``esiframe.sync``, its lazy first import (inside the first ``ef.sync`` call) made
+the second call fail with "'module' object is not callable". The module is ``datasets``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import subprocess
 import sys
 
 CODE = """
+import sys
 import types
 import esiframe as ef
-from esiframe.sync import dataset_runs
+assert "pyarrow.dataset" not in sys.modules, "Parquet is imported on first use"
+from esiframe.datasets import dataset_runs
 assert callable(dataset_runs)
 print(isinstance(ef.sync, types.ModuleType), ef.sync.__module__)
 """
