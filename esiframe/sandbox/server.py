@@ -581,8 +581,10 @@ class Sandbox:
                 "missing compatibility date: send the X-Compatibility-Date header (or the "
                 f"compatibility_date query parameter); published dates: {listed}"
             )
-        elif value not in self.dates:
-            message = f"unknown compatibility date {value!r}; published dates: {listed}"
+        elif not _is_day(value) or value < min(self.dates):
+            # Any day from the first published date on is valid: ESI answers each route with
+            # its newest version not after it (docs/esi.md §2).
+            message = f"invalid compatibility date {value!r}; published dates: {listed}"
         elif value > self._today():
             message = f"compatibility date {value!r} is in the future"
         else:
@@ -764,3 +766,11 @@ def serve(host: str = "127.0.0.1", port: int = 8080, **kwargs: Any) -> None:
         pass
     finally:
         sandbox.stop()
+
+
+def _is_day(value: str) -> bool:
+    """``YYYY-MM-DD`` naming a real day."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").strftime("%Y-%m-%d") == value
+    except ValueError:
+        return False

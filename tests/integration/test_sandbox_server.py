@@ -126,9 +126,13 @@ def test_compatibility_date_is_required_and_checked(
     assert missing.json()["details"][0]["location"] == "header.X-Compatibility-Date"
     assert "2026-08-04" in missing.json()["error"]
 
+    # Any day from the first published date on is valid; ESI resolves it (docs/esi.md §2).
     unpublished = call(session, sandbox, "/status", date="2026-08-05")
-    assert unpublished.status_code == 400
-    assert "2026-08-05" in unpublished.json()["error"]
+    assert unpublished.status_code == 200
+    for invalid in ("2019-12-31", "2026-02-30", "yesterday"):
+        refused = call(session, sandbox, "/status", date=invalid)
+        assert refused.status_code == 400
+        assert invalid in refused.json()["error"]
 
     by_query = call(session, sandbox, "/status", date=None, params={"compatibility_date": DATE})
     assert by_query.status_code == 200
