@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fakeclock import FakeClock
+
 from esiframe.progress import SHOW_AFTER, Progress
-from tests.fakeclock import FakeClock
 
 
 class RecordedBar:
