@@ -59,7 +59,7 @@ from .paging import cursor_start
 from .plan import Job, Options, plan_options
 from .progress import Progress, progress_enabled
 from .readonly import changes_data_message
-from .results import ResultStore
+from .results import RESULTS_DIR, ResultStore
 from .settings import ErrorPolicy, Settings, warn_plain_http
 from .spec import BUNDLED_DATE, Spec, load_spec
 
@@ -617,7 +617,7 @@ class Client:
         """Finished results on disk beside the HTTP cache (a new process starts warm)."""
         directory = self.settings.cache_dir
         assert directory is not None  # reuse needs an on-disk cache
-        return self._once("results", lambda: ResultStore(directory / "results"))
+        return self._once("results", lambda: ResultStore(directory / RESULTS_DIR))
 
     def _reuse(self, key: str) -> pd.DataFrame | None:
         """A finished result still within Expires: from memory, else from disk."""

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # requests is imported when the first Transport is built
     import requests
     from requests.adapters import BaseAdapter
 
+from .results import RESULTS_DIR, ResultStore
+
 __all__ = [
     "CacheState",
     "Clock",
@@ -415,8 +417,10 @@ def cache_file(directory: Path) -> Path:
 
 
 def clear_cache(directory: Path) -> None:
-    """Empty the HTTP cache in ``directory`` (the file stays, empty)."""
+    """Empty the HTTP cache in ``directory`` (the file stays, empty), and forget the finished
+    results kept beside it, which would otherwise still be served within their Expires."""
     clear_file(cache_file(directory))
+    ResultStore(directory / RESULTS_DIR).clear()
 
 
 def _cache_state(raw: requests.Response) -> CacheState:

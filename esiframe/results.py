@@ -25,7 +25,10 @@ import pandas as pd
 
 from .pagemeta import restore_attrs
 
-__all__ = ["ResultStore"]
+__all__ = ["RESULTS_DIR", "ResultStore"]
+
+#: The folder of finished results, inside the cache directory.
+RESULTS_DIR = "results"
 
 _META = b"esiframe-result"
 _SUFFIX = ".arrow"

@@ -389,3 +389,16 @@ def test_character_as_key_value_reaches_get(capsys):
     """character= is passed to get, which says why it does not apply to a public operation."""
     assert main(["get", "GetStatus", "character=Nobody", "--sandbox"]) == 2
     assert "public" in capsys.readouterr().err
+
+
+def test_cache_clear_also_forgets_finished_results(esi_sandbox, tmp_path, monkeypatch, capsys):
+    """After `esiframe cache clear`, a call asks ESI again, even within the old Expires."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ESIFRAME_CACHE_DIR", str(cache))
+    settings = {"base_url": esi_sandbox.url, "cache": cache, "contact": "t@example.com"}
+    ef.Client(**settings, progress=False).get("GetStatus")
+    assert list((cache / "results").iterdir())  # the finished result was kept
+    assert main(["cache", "clear"]) == 0
+    esi_sandbox.log.clear()
+    ef.Client(**settings, progress=False).get("GetStatus")  # a new client: nothing in memory
+    assert len(esi_sandbox.log) == 1
