@@ -11,7 +11,8 @@ teaching.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .catalog import Description
@@ -38,14 +39,12 @@ from .frames import explode
 
 if TYPE_CHECKING:
     import os
-    import pathlib
     from collections.abc import Sequence
 
     import pandas as pd
 
     from .auth import Login
-    from .catalog import Ops
-    from .export import Existing
+    from .export import read_parquet, to_parquet
 
 __all__ = [
     "AuthError",
@@ -96,37 +95,6 @@ def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None)
     return default_client().label(df, columns, language=language)
 
 
-def to_parquet(
-    df: pd.DataFrame,
-    path: str | os.PathLike[str],
-    *,
-    partition_cols: Sequence[str] | None = None,
-    existing: Existing = "error",
-    compression: str = "zstd",
-) -> pathlib.Path:
-    """Write ``df`` to a Parquet file or a hive-partitioned dataset; see
-    :func:`esiframe.export.to_parquet` (imported on first use: Parquet is heavy)."""
-    from .export import to_parquet as write
-
-    return write(
-        df, path, partition_cols=partition_cols, existing=existing, compression=compression
-    )
-
-
-def read_parquet(
-    path: str | os.PathLike[str],
-    *,
-    columns: Sequence[str] | None = None,
-    filters: Any = None,
-    dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
-) -> pd.DataFrame:
-    """Read a file or dataset written by :func:`to_parquet`, dtypes and attrs restored; see
-    :func:`esiframe.export.read_parquet`."""
-    from .export import read_parquet as read
-
-    return read(path, columns=columns, filters=filters, dtype_backend=dtype_backend)
-
-
 def sync(
     operation: str,
     path: str | os.PathLike[str],
@@ -158,9 +126,16 @@ def characters() -> pd.DataFrame:
     return default_client().characters()
 
 
-def __getattr__(name: str) -> Ops:
+#: Public names served on first use (PEP 562): Parquet (pyarrow.dataset) is heavy to import.
+_LAZY = {"read_parquet": "export", "to_parquet": "export"}
+
+
+def __getattr__(name: str) -> Any:
     if name == "ops":
         return default_client().ops
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
     raise AttributeError(f"module 'esiframe' has no attribute {name!r}")
 
 
