@@ -105,16 +105,19 @@ def test_pages_limits_the_walk(sandbox, make_client):
 
 
 def test_repeat_within_expires_makes_no_request_then_revalidates(esi_sandbox_factory, make_client):
-    sb = esi_sandbox_factory(sizes=SMALL, limits=SandboxLimits(cache_seconds=1))
+    # Expires is an HTTP date (whole seconds): 4 s leaves room for a loaded machine between
+    # the first call and the repeat, which must land before it.
+    sb = esi_sandbox_factory(sizes=SMALL, limits=SandboxLimits(cache_seconds=4))
     client = make_client(sb)
     first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert first.attrs["esi"]["cache"]["fresh"] == SMALL.forge_order_pages
+    expires = pd.Timestamp(first.attrs["esi"]["expires"]).timestamp()
     requests_before = len(sb.log)
     again = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert len(sb.log) == requests_before  # served from the cache: zero requests
     assert again.attrs["esi"]["cache"]["cache"] == SMALL.forge_order_pages
     pd.testing.assert_frame_equal(first, again)
-    time.sleep(1.2)  # let ESI's Expires pass
+    time.sleep(max(0.0, expires - time.time()) + 0.2)  # let ESI's Expires pass
     later = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     new = sb.log.entries()[requests_before:]
     assert [e.status for e in new] == [304] * SMALL.forge_order_pages
