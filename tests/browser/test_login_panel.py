@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from ports import free_port
 
 from esiframe.sandbox import Sandbox
 
@@ -80,13 +80,6 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _code_sources(notebook: dict[str, Any]) -> list[tuple[int, str]]:
@@ -211,8 +204,8 @@ def start_lab(
         jupyter = tmp_path / "jupyter"
         _write_settings(jupyter / "lab-settings")
         token = secrets.token_hex(16)
-        port = _free_port()
-        callback_url = f"http://127.0.0.1:{_free_port()}/callback"
+        port = free_port()
+        callback_url = f"http://127.0.0.1:{free_port()}/callback"
         env = {
             **os.environ,
             "JUPYTER_CONFIG_DIR": str(jupyter / "config"),

@@ -4,12 +4,12 @@ character, scopes checked before any request, and tokens kept out of the cache a
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from frametypes import check_frame
+from ports import free_port
 
 from esiframe.errors import AuthError, LoginRequired, ParameterError
 from esiframe.sandbox import approve_login
@@ -21,12 +21,6 @@ WALLET = "esi-wallet.read_character_wallet.v1"
 AURA, BRAVO = 2112000001, 2112000002
 SMALL = Sizes(page_size=40, list_pages=3, cursor_records=60, wallet_transactions=120)
 SCOPED_GETS = [op.operation_id for op in bundled_spec() if op.method == "GET" and op.scope]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

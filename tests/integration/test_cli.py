@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 import esiframe as ef
 import esiframe.sandbox
@@ -112,13 +113,9 @@ def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
 
 
 def test_login_in_a_terminal_prints_the_url_and_waits(tmp_path):
-    import socket
-
     from esiframe.sandbox import approve_login
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [
         sys.executable,
         "-m",

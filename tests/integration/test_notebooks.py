@@ -12,7 +12,6 @@ import ast
 import base64
 import os
 import re
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -22,6 +21,7 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from ports import free_port
 
 from esiframe.export import read_parquet
 from esiframe.sandbox import Sandbox
@@ -34,12 +34,6 @@ CHART = re.compile(r"\.plot\b")
 #: What a tqdm bar's text looks like ("GetX:  40%|####      | 2/5 [00:01<...]").
 PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def kernel_env(sandbox_url: str, home: Path, **extra: str) -> dict[str, str]:

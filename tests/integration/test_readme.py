@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
@@ -89,12 +89,6 @@ def adapted(block: Block, used: set[str]) -> str:
                 line = line[: len(line) - len(line.lstrip())] + table[code]
         out.append(line)
     return "\n" * (block.line - 1) + "\n".join(out) + "\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ import requests
 from fakeclock import FakeClock
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from ports import free_port
 
 from esiframe.auth import Auth, Login, TokenStore, pkce_challenge
 from esiframe.errors import AuthError, LoginRequired, TokenInvalid
@@ -54,12 +55,6 @@ class FormParser(HTMLParser):
             self.fields[attr["name"]] = attr.get("value", "")
         elif tag == "input" and attr.get("type") == "radio" and attr.get("name") == "character_id":
             self.characters.append(attr["value"])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def approve(

@@ -4,12 +4,12 @@ paired fan-out with each=, and one call for many characters."""
 from __future__ import annotations
 
 import math
-import socket
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from ports import free_port
 
 from esiframe import read_parquet, to_parquet
 from esiframe.errors import LoginRequired, ParameterError
@@ -157,12 +157,6 @@ def test_lists_still_cross_with_each_rows(esi_sandbox_factory, make_client):
 
 
 # -- many characters ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def log_in(client, name, scopes):
