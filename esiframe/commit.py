@@ -13,9 +13,14 @@ journal it finds (roll forward: the change was committed) and deletes staged fil
 names (roll back: the change was not). Locks are ``flock`` on the directory itself, so no lock
 file is left beside the user's data; writers to one dataset take turns.
 
-A window remains for readers that do not know the journal: between the first and the last
-rename of a commit (or after a kill inside it, until the next esiframe read or write of the
-dataset) such a reader can see one partition old and another new.
+Where the system can swap two directories atomically (Linux: :mod:`.swap`), a change to a
+dataset is committed without a journal: the new tree is built beside the dataset in a hidden
+folder (``.name.<run>.swap``), unchanged files hard-linked from the old tree, and the two
+directories are exchanged in one step. Then every reader, DuckDB and Dask included, sees the
+whole old dataset or the whole new one, even after a kill. Elsewhere the journal does the job
+and a window remains for readers that do not know it: between the first and the last rename
+of a commit (or after a kill inside it, until the next esiframe read or write of the dataset)
+such a reader can see one partition old and another new.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ import contextlib
 import json
 import os
 import pathlib
+import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+
+from .swap import exchange
 
 __all__ = [
     "JOURNAL",
@@ -44,6 +52,7 @@ __all__ = [
 JOURNAL = "_esiframe_journal.json"
 COMMIT_LOCK = ".esiframe-commit.lock"
 _STAGED_SUFFIX = ".tmp"
+_SWAP_SUFFIX = ".swap"
 
 
 @dataclass(frozen=True)
@@ -118,12 +127,49 @@ def locked(folder: pathlib.Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    while True:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(os.fstat(fd), folder):
+            break
+        os.close(fd)  # a commit swapped the folder while we waited: lock the new one
+    key = os.path.abspath(folder)
+    _HELD[key] = []
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        for swapped_in in _HELD.pop(key, []):
+            os.close(swapped_in)
         os.close(fd)  # closing the descriptor releases the lock
+
+
+#: Per folder locked by :func:`locked` here: descriptors (locked) of trees a commit swapped in
+#: while the lock was held, so that the swap does not hand the folder to another writer early.
+_HELD: dict[str, list[int]] = {}
+
+
+def _lock_new_tree(root: pathlib.Path, new: pathlib.Path) -> int | None:
+    """Lock the not yet visible tree ``new`` for the holder of ``locked(root)``, if any."""
+    if os.path.abspath(root) not in _HELD:
+        return None
+    import fcntl
+
+    fd = os.open(new, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # nobody else knows ``new`` yet: never waits
+    return fd
+
+
+def _same_file(held: os.stat_result, path: pathlib.Path) -> bool:
+    """Whether ``path`` still names the directory whose descriptor gave ``held``."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 @contextlib.contextmanager
@@ -155,12 +201,75 @@ def commit_lock(root: pathlib.Path, *, shared: bool) -> Iterator[None]:
 
 
 def commit_change(change: Change) -> None:
-    """Make ``change`` durable (journal renamed in), apply it, then drop the journal."""
+    """Commit ``change`` at once: one rename, a directory swap, or through the journal."""
     for staged, _ in change.renames:
         fsync_path((change.root / staged).parent)
+    if len(change.renames) == 1 and not change.deletes:  # one rename is atomic by itself
+        with commit_lock(change.root, shared=False):
+            os.replace(change.root / change.renames[0][0], change.root / change.renames[0][1])
+        fsync_path((change.root / change.renames[0][1]).parent)
+        return
+    if _commit_by_swap(change):
+        return
     with commit_lock(change.root, shared=False):
         _write_journal(change)
         apply_journal(change.root)
+
+
+def _commit_by_swap(change: Change) -> bool:
+    """Build the changed tree beside the dataset and swap it in whole; False if impossible.
+
+    Readers holding the commit lock finish first; the lock file is hard-linked into the new
+    tree, so its lock is the same one on both sides of the swap.
+    """
+    root = change.root
+    if root.is_symlink() or not root.is_dir():
+        return False
+    new = root.with_name(f".{root.name}.{uuid.uuid4().hex}{_SWAP_SUFFIX}")
+    held = None
+    try:
+        (root / COMMIT_LOCK).touch(exist_ok=True)
+        _build_tree(change, new)
+        held = _lock_new_tree(root, new)
+        with commit_lock(root, shared=False):
+            swapped = exchange(new, root)
+    except OSError:
+        swapped = False
+    if swapped:
+        fsync_path(root.parent)
+        if held is not None:
+            _HELD[os.path.abspath(root)].append(held)  # released when ``locked`` ends
+    elif held is not None:
+        os.close(held)
+    shutil.rmtree(new, ignore_errors=True)  # after the swap: the old tree
+    return swapped
+
+
+def _build_tree(change: Change, new: pathlib.Path) -> None:
+    """Hard-link the dataset's files into ``new``, minus the deletes, plus the renames; flush."""
+    root = change.root
+    leave = set(change.deletes) | {staged for staged, _ in change.renames} | {JOURNAL}
+    links: list[tuple[pathlib.Path, str]] = []
+    for walked, dirs, files in os.walk(root):
+        here = pathlib.Path(walked)
+        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            rel = (here / name).relative_to(root).as_posix()
+            staged = name.startswith(".") and name.endswith(_STAGED_SUFFIX)
+            if rel not in leave and not staged:
+                links.append((here / name, rel))
+    links += [(root / staged, final) for staged, final in change.renames]  # last: they win
+    new.mkdir()
+    folders = {new}
+    for source, rel in links:
+        target = new / rel
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.update([target.parent, *target.parent.parents])
+        target.unlink(missing_ok=True)  # a staged file replacing an old one of the same name
+        os.link(source, target, follow_symlinks=False)
+    for folder in folders:
+        if folder == new or new in folder.parents:
+            fsync_path(folder)
 
 
 def _write_journal(change: Change) -> None:
@@ -216,6 +325,8 @@ def recover(root: pathlib.Path) -> bool:
     Call with the lock held. Returns whether a journal was found.
     """
     found = False
+    for swap in root.parent.glob(f".{root.name}.*{_SWAP_SUFFIX}"):
+        shutil.rmtree(swap, ignore_errors=True)  # a killed swap: new tree unused or old tree
     if (root / JOURNAL).is_file():
         with commit_lock(root, shared=False):
             found = apply_journal(root)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 
 from esiframe import commit
 from esiframe.export import read_parquet, to_parquet
+from esiframe.swap import exchange
 
 
 class Killed(BaseException):
@@ -61,11 +63,90 @@ def kill_on_call(n: int, real: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def journal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commit as where directories cannot be swapped (macOS, Windows): through the journal."""
+    monkeypatch.setattr(commit, "exchange", lambda first, second: False)
+
+
+def swaps(folder: pathlib.Path) -> bool:
+    (folder / "a").mkdir()
+    (folder / "b").mkdir()
+    return exchange(folder / "a", folder / "b")
+
+
+def _swaps_here() -> bool:
+    with tempfile.TemporaryDirectory() as folder:
+        return swaps(pathlib.Path(folder))
+
+
+needs_swap = pytest.mark.skipif(not _swaps_here(), reason="no atomic directory swap here")
+
+
+def swap_leftovers(path: pathlib.Path) -> list[pathlib.Path]:
+    return list(path.parent.glob(f".{path.name}.*.swap"))
+
+
+@needs_swap
+def test_killed_while_the_new_tree_is_built_keeps_the_old_data_for_every_reader(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "data"
+    to_parquet(version(1), path, partition_cols=["region"])
+    monkeypatch.setattr(commit, "exchange", kill_on_call(1, commit.exchange))
+    with pytest.raises(Killed):
+        to_parquet(version(2), path, partition_cols=["region"], existing="replace_partitions")
+    monkeypatch.undo()
+
+    assert len(swap_leftovers(path)) == 1  # the new tree, complete but never swapped in
+    assert duck(path) == rows(version(1))
+    assert rows(read_parquet(path)) == rows(version(1))
+    to_parquet(version(3), path, partition_cols=["region"], existing="append")
+    assert swap_leftovers(path) == [] and staged_files(path) == []
+    assert duck(path) == rows(pd.concat([version(1), version(3)]))
+
+
+@needs_swap
+def test_killed_right_after_the_swap_every_reader_sees_the_new_data(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "data"
+    to_parquet(version(1), path, partition_cols=["region"])
+    monkeypatch.setattr(commit.shutil, "rmtree", kill_on_call(1, commit.shutil.rmtree))
+    with pytest.raises(Killed):
+        to_parquet(version(2), path, partition_cols=["region"], existing="overwrite")
+    monkeypatch.undo()
+
+    assert len(swap_leftovers(path)) == 1  # the old tree, not yet deleted
+    assert duck(path) == rows(version(2))  # DuckDB knows no journal and needs none
+    assert not (path / commit.JOURNAL).exists()
+    to_parquet(version(3), path, partition_cols=["region"], existing="append")
+    assert swap_leftovers(path) == []
+    assert rows(read_parquet(path)) == rows(pd.concat([version(2), version(3)]))
+
+
+@needs_swap
+def test_a_swap_keeps_files_it_does_not_change_and_drops_emptied_partitions(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "data"
+    to_parquet(version(1, regions=3), path, partition_cols=["region"])
+    kept = {p.relative_to(path): p.stat().st_ino for p in path.rglob("*.parquet")}
+    to_parquet(version(2, regions=1), path, partition_cols=["region"], existing="append")
+    after = {p.relative_to(path): p.stat().st_ino for p in path.rglob("*.parquet")}
+    assert {p: after[p] for p in kept} == kept  # the same files (hard links), not copies
+    to_parquet(version(3, regions=1), path, partition_cols=["region"], existing="overwrite")
+    assert sorted(p.name for p in path.iterdir() if not p.name.startswith((".", "_"))) == [
+        "region=0"
+    ]
+    assert duck(path) == rows(version(3, regions=1))
+
+
 def test_killed_before_the_journal_keeps_the_old_data_and_the_next_write_cleans_up(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "data"
     to_parquet(version(1), path, partition_cols=["region"])
+    journal_only(monkeypatch)
     monkeypatch.setattr(commit, "_write_journal", kill_on_call(1, commit._write_journal))
 
     with pytest.raises(Killed):
@@ -85,6 +166,7 @@ def test_killed_after_the_journal_is_rolled_forward_by_the_next_read(
 ) -> None:
     path = tmp_path / "data"
     to_parquet(version(1), path, partition_cols=["region"])
+    journal_only(monkeypatch)
     monkeypatch.setattr(commit, "_apply_folder", kill_on_call(2, commit._apply_folder))
 
     with pytest.raises(Killed):
@@ -102,6 +184,7 @@ def test_killed_after_the_journal_is_rolled_forward_by_the_next_write(
 ) -> None:
     path = tmp_path / "data"
     to_parquet(version(1), path, partition_cols=["region"])
+    journal_only(monkeypatch)
     monkeypatch.setattr(commit, "_apply_folder", kill_on_call(1, commit._apply_folder))
     with pytest.raises(Killed):
         to_parquet(version(2), path, partition_cols=["region"], existing="overwrite")
