@@ -15,8 +15,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .catalog import Description
-from .client import Client, Settings, configure, default_client, get
 from .errors import (
     AuthError,
     ClientError,
@@ -35,7 +33,6 @@ from .errors import (
     TransportError,
     UnexpectedAnswerError,
 )
-from .frames import explode
 
 if TYPE_CHECKING:
     import os
@@ -44,7 +41,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .auth import Login
+    from .catalog import Description
+    from .client import Client, Settings, configure, get
     from .export import read_parquet, to_parquet
+    from .frames import explode
 
 __all__ = [
     "AuthError",
@@ -87,12 +87,12 @@ def names(ids: Any, *, language: str | None = None) -> pd.DataFrame:
 
     Invalid ids are listed in ``df.attrs["esi"]["invalid_ids"]``, never raised.
     """
-    return default_client().names(ids, language=language)
+    return _default().names(ids, language=language)
 
 
 def label(df: pd.DataFrame, columns: Any = None, *, language: str | None = None) -> pd.DataFrame:
     """A copy of ``df`` with ``type_name`` after ``type_id`` and so on, on the default client."""
-    return default_client().label(df, columns, language=language)
+    return _default().label(df, columns, language=language)
 
 
 def sync(
@@ -103,36 +103,57 @@ def sync(
     **params: Any,
 ) -> pd.DataFrame:
     """Upsert an operation's data into a Parquet dataset; see :meth:`Client.sync`."""
-    return default_client().sync(operation, path, key, partition_cols, **params)
+    return _default().sync(operation, path, key, partition_cols, **params)
 
 
 def describe(operation: str) -> Description:
     """An operation's parameters and facts: a table in Jupyter, text when printed elsewhere."""
-    return Description(default_client().operation(operation))
+    from .catalog import Description
+
+    return Description(_default().operation(operation))
 
 
 def login(client_id: str | None = None, scopes: Any = (), **kwargs: Any) -> Login:
     """Start an EVE SSO login on the default client; see :meth:`Client.login`."""
-    return default_client().login(client_id, scopes, **kwargs)
+    return _default().login(client_id, scopes, **kwargs)
 
 
 def logout(character: str | int) -> None:
     """Revoke and forget a character's tokens on the default client."""
-    default_client().logout(character)
+    _default().logout(character)
 
 
 def characters() -> pd.DataFrame:
     """The characters logged in on the default client."""
-    return default_client().characters()
+    return _default().characters()
 
 
-#: Public names served on first use (PEP 562): Parquet (pyarrow.dataset) is heavy to import.
-_LAZY = {"read_parquet": "export", "to_parquet": "export"}
+#: Public names served on first use (PEP 562), so that ``import esiframe`` stays light: the
+#: client pulls in the HTTP stack, the frame builders pyarrow's compute kernels, and Parquet
+#: pyarrow.dataset. Each is imported by the first call that needs it.
+_LAZY = {
+    "Client": "client",
+    "Settings": "client",
+    "configure": "client",
+    "default_client": "client",
+    "get": "client",
+    "Description": "catalog",
+    "explode": "frames",
+    "read_parquet": "export",
+    "to_parquet": "export",
+}
+
+
+def _default() -> Client:
+    """The default client (imports the client module on first use)."""
+    from .client import default_client
+
+    return default_client()
 
 
 def __getattr__(name: str) -> Any:
     if name == "ops":
-        return default_client().ops
+        return _default().ops
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
