@@ -50,8 +50,8 @@ from .http import Clock, Transport, WaitPolicy
 from .limits import RouteLimit
 from .many import cast, is_many, stack
 from .memo import ResultCache
-from .names import NameBook, clean_ids, resolve
-from .names import label as label_frame
+from .naming import NameBook, clean_ids, resolve
+from .naming import label as label_frame
 from .operations import Call, Operation
 from .pagedecode import page_decoder
 from .pagemeta import FrozenMeta

@@ -10,7 +10,7 @@ import pytest
 
 from esiframe.assemble import named_frame
 from esiframe.errors import ClientError, ParameterError, ServerError
-from esiframe.names import NameBook, clean_ids, entity_columns, label, resolve
+from esiframe.naming import NameBook, clean_ids, entity_columns, label, resolve
 
 KNOWN = {34: "Tritanium", 35: "Pyerite", 30000142: "Jita", 10000002: "The Forge"}
 

@@ -55,6 +55,21 @@ def test_every_public_name_exists_and_errors_form_one_hierarchy():
     assert issubclass(ef.ParameterError, ValueError)
 
 
+def test_no_submodule_hides_a_public_name_once_everything_is_loaded():
+    # Importing a submodule sets it as an attribute of the package: a module named like a
+    # public function (names.py and ef.names once) would replace the function on first use.
+    import importlib
+    import pkgutil
+    import types
+
+    for module in pkgutil.walk_packages(ef.__path__, "esiframe."):
+        if ".sandbox" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    for name in PUBLIC:
+        if name != "ops":
+            assert not isinstance(getattr(ef, name), types.ModuleType), name
+
+
 def test_user_agent_names_the_app_then_esiframe():
     settings = ef.Settings(
         app_name="MyApp", app_version="1.2", contact="me@example.com", url="https://x.example"
