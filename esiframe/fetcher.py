@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import (
+    EsiError,
     EsiHTTPError,
     InconsistentPagesError,
     ParameterError,
@@ -170,6 +171,9 @@ def run_jobs(jobs: list[Job], context: FetchContext, workers: int) -> None:
         pages_pool.shutdown(wait=not stopped, cancel_futures=True)
         if stopped:  # a short grace for answers in flight; hung ones time out unattended
             wait(futures, timeout=_GRACE)
+        # other processes see what the walk spent; a failing ledger must not hide why we stop
+        with contextlib.suppress(EsiError) if stopped else contextlib.nullcontext():
+            context.transport.limiter.flush()
 
 
 def _quietly_stopped(work: Callable[[Job, Executor], None], job: Job, pool: Executor) -> None:

@@ -87,6 +87,12 @@ def return_margin(window: float) -> float:
 #: Tokens a request reserves before its status is known: what the worst answer, a 4xx, costs
 #: (docs/esi.md §5). The answer settles it to the real cost.
 _RESERVATION = 5
+
+#: With a ledger, one step reserves up to this many requests of a group route at once (from a
+#: bucket of 800 tokens or more, such as market orders' 12,000, less than half spent, each only
+#: if it fits as its own acquire would): a walk's pages then queue on the ledger (shared by
+#: every thread and process) once per this many requests instead of once each.
+LEASE = 8
 #: A reservation (or error-limit request in flight) not settled this long after it was made
 #: counts as lost: its process died. Longer than any request's timeout.
 STALE_AFTER = 300.0
@@ -435,12 +441,22 @@ class Limiter:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._learned: dict[str, tuple[int, float]] = {}
         self._starts: dict[str, _Starts] = {}
+        #: Answers below 400 not yet settled in the ledger: route, owner, status, headers, time.
+        self._deferred: list[tuple[RouteLimit, str, int, dict[str, str], float]] = []
+        #: Reservations taken ahead by a step, per (group, owner): the route and how many left.
+        self._leased: dict[tuple[str, str], tuple[RouteLimit, int]] = {}
 
     # -- the three calls of the HTTP layer -------------------------------------------------
 
     def acquire(self, route: RouteLimit, owner: str) -> Wait | None:
-        """Reserve room for one request now (``None``), or say how long to wait first."""
+        """Reserve room for one request now (``None``), or say how long to wait first.
+
+        With a ledger, one step on a group route reserves up to :data:`LEASE` requests that
+        fit; the next acquires of this process take those without a step of their own.
+        """
         _check_call(route, owner)
+        if self._take_leased(route, owner):
+            return None
         with self._state(route, owner) as now:
             waits = [
                 self._error_wait(now) if route.group is None else self._error_block_wait(now),
@@ -454,9 +470,54 @@ class Limiter:
                 self._errors.in_flight.append((now, self._holder))
             else:
                 self._bucket(route.group, owner).pending.append((now, self._holder))
+                self._lease(route, owner, now)
             if route.per_minute is not None:
                 self._owner_starts(owner).times.append((now, self._holder))
             return None
+
+    def _leasable(self, route: RouteLimit) -> bool:
+        """Group routes without a hidden count, with a ledger: a reservation is one entry."""
+        return self._ledger is not None and route.group is not None and route.per_minute is None
+
+    def _take_leased(self, route: RouteLimit, owner: str) -> bool:
+        """Use a reservation leased by an earlier step, if one is left (no ledger step)."""
+        if not self._leasable(route):
+            return False
+        with self._lock:
+            key = (str(route.group), owner)
+            _, left = self._leased.get(key, (route, 0))
+            if left <= 0:
+                return False
+            self._leased[key] = (route, left - 1)
+            return True
+
+    def _lease(self, route: RouteLimit, owner: str, now: float) -> None:
+        """Reserve more requests of a heard group while each fits as an acquire would."""
+        if not self._leasable(route) or not self._heard(route, owner):
+            return
+        key = (str(route.group), owner)
+        _, left = self._leased.get(key, (route, 0))
+        bucket = self._bucket(str(route.group), owner)
+        max_tokens, _ = self._limits(route, str(route.group))
+        # Only from a large bucket (a lease is at most 1/20 of it), and only while it is less
+        # than half spent, so that a lease never takes room another process would have had.
+        while (
+            left < LEASE - 1
+            and max_tokens >= 20 * LEASE * _RESERVATION
+            and (bucket.used() + _RESERVATION) * 2 <= max_tokens
+            and self._bucket_wait(route, owner, now) is None
+        ):
+            bucket.pending.append((now, self._holder))
+            left += 1
+        self._leased[key] = (route, left)
+
+    def _drop_leases(self) -> None:
+        """Give back the leased reservations not used (end of a walk, or an error answer)."""
+        for (group, owner), (_, left) in self._leased.items():
+            bucket = self._bucket(group, owner)
+            for _ in range(left):
+                _pop_mine(bucket.pending, self._holder)
+        self._leased.clear()
 
     def release(self, route: RouteLimit, owner: str) -> None:
         """Give back the reservation of a request that got no answer.
@@ -475,23 +536,60 @@ class Limiter:
     def record(
         self, route: RouteLimit, owner: str, status: int, headers: Mapping[str, str]
     ) -> Wait | None:
-        """Learn from ESI's answer; a :class:`Wait` before retrying a 420 or 429, else ``None``."""
+        """Learn from ESI's answer; a :class:`Wait` before retrying a 420 or 429, else ``None``.
+
+        With a ledger, an answer below 400 is settled in this process's next transaction (or
+        :meth:`flush`), not one of its own: it costs at most what its reservation holds, so
+        until then the ledger only over-counts. That halves the transactions of a walk, each
+        of which every thread and process waits for.
+        """
         _check_call(route, owner)
         _check_status(status)
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
+        if self._ledger is not None and status < 400:
+            with self._lock:
+                if self._heard(route, owner):  # a first answer is settled at once: others wait
+                    self._deferred.append((route, owner, status, lower, self._clock()))
+                    return None
         with self._state(route, owner) as now:
-            if route.group is None:
-                _pop_mine(self._errors.in_flight, self._holder)
-            else:
-                self._settle_bucket(route, route.group, owner, status, lower, now)
-            if route.per_minute is not None:
-                self._owner_starts(owner).answered(self._holder, now)
-            self._learn_error_limit(route, status, lower, now)
+            self._settle(route, owner, status, lower, now)
+            if status >= 400:
+                self._drop_leases()  # errors change what fits: the next acquire decides anew
             if status == 420:
                 return self._on_420(lower, now)
             if status == 429:
                 return self._on_429(route, owner, lower, now)
             return None
+
+    def _heard(self, route: RouteLimit, owner: str) -> bool:
+        """Whether this process has settled an answer of ``route``'s group already."""
+        if route.group is None:
+            return True
+        bucket = self._buckets.get((route.group, owner))
+        return bucket is not None and bucket.heard
+
+    def flush(self) -> None:
+        """Settle the answers not yet settled and give back unused leases (after each walk)."""
+        with self._lock:
+            if self._deferred:
+                first: tuple[RouteLimit, str] | None = self._deferred[0][:2]
+            else:
+                first = next(((r, o) for (_, o), (r, n) in self._leased.items() if n), None)
+        if first is not None:
+            with self._state(*first):
+                self._drop_leases()  # settling the deferred answers is part of every step
+
+    def _settle(
+        self, route: RouteLimit, owner: str, status: int, lower: Mapping[str, str], now: float
+    ) -> None:
+        """Replace the reservation of one answered request by what the answer taught."""
+        if route.group is None:
+            _pop_mine(self._errors.in_flight, self._holder)
+        else:
+            self._settle_bucket(route, route.group, owner, status, lower, now)
+        if route.per_minute is not None:
+            self._owner_starts(owner).answered(self._holder, now)
+        self._learn_error_limit(route, status, lower, now)
 
     def snapshot(self) -> dict[str, Any]:
         """The state of every ledger now, as plain data (for ``df.attrs`` and error messages)."""
@@ -547,7 +645,15 @@ class Limiter:
             with self._ledger.transaction() as shared:
                 now = self._clock()
                 keys = None if route is None else _state_keys(route, owner or "")
+                if keys is not None:  # and the keys of deferred answers and of leases
+                    held = [(r, o) for r, o, *_ in self._deferred]
+                    held += [(r, o) for (_, o), (r, _) in self._leased.items()]
+                    for other, who in held:
+                        keys += [k for k in _state_keys(other, who) if k not in keys]
                 self._load(shared.read(keys), keys, now)
+                for late in self._deferred:
+                    self._settle(*late)
+                self._deferred.clear()
                 self._errors.expire(now)
                 yield now
                 shared.write(self._dump(keys))

@@ -26,6 +26,7 @@ from esiframe.errors import EsiError
 from esiframe.ledger import LEDGER_FILE, Ledger, LedgerError
 from esiframe.limits import (
     FIRST_ANSWER_WAIT,
+    LEASE,
     STALE_AFTER,
     Limiter,
     RouteLimit,
@@ -765,10 +766,65 @@ def test_answers_settle_only_their_own_process_reservations(clock: FakeClock) ->
     assert a.acquire(route, OWNER) is None and b.acquire(route, OWNER) is None
     b.record(route, OWNER, 404, {})
     b.record(route, OWNER, 200, {})  # b holds nothing more: a's reservation stays
+    b.flush()
     [group] = a.snapshot()["groups"]
     assert group["in_flight"] == 1 and group["used"] == 2 + 5 + 2 + 5
     a.release(route, OWNER)
     assert a.snapshot()["groups"][0]["in_flight"] == 0
+
+
+def test_answers_below_400_are_settled_with_the_next_step(clock: FakeClock) -> None:
+    ledger = MemoryLedger()
+    a, b = (Limiter(clock=clock, ledger=ledger, token_margin=0) for _ in range(2))
+    route = small_group(max_tokens=100)
+    hear(a, route)
+    assert ledger.steps == 2  # a first answer is settled at once: the others wait for it
+    for _ in range(10):
+        assert a.acquire(route, OWNER) is None
+        a.record(route, OWNER, 200, {})
+    assert ledger.steps == 12  # one step per request, not two
+    [group] = b.snapshot()["groups"]
+    # the last answer is not settled yet: the ledger still holds its reservation (a 4xx's 5)
+    assert (group["used"], group["in_flight"]) == (2 + 9 * 2 + 5, 1)
+    a.flush()
+    [group] = b.snapshot()["groups"]
+    assert (group["used"], group["in_flight"]) == (2 + 10 * 2, 0)
+    assert a.acquire(route, OWNER) is None
+    a.record(route, OWNER, 404, {})  # an error is settled at once
+    [group] = b.snapshot()["groups"]
+    assert (group["used"], group["in_flight"]) == (2 + 10 * 2 + 5, 0)
+
+
+def test_a_large_group_reserves_a_few_requests_per_step_and_gives_back_the_rest(
+    clock: FakeClock,
+) -> None:
+    ledger = MemoryLedger()
+    a, b = (Limiter(clock=clock, ledger=ledger) for _ in range(2))
+    route = RouteLimit(group="market-order", max_tokens=12000, window=900.0)
+    hear(a, route)
+    steps = ledger.steps
+    for _ in range(LEASE):
+        assert a.acquire(route, OWNER) is None
+    assert ledger.steps == steps + 1  # one step reserved all of them
+    assert b.snapshot()["groups"][0]["in_flight"] == LEASE  # reserved for every process
+    for _ in range(3):
+        a.record(route, OWNER, 200, {})
+    assert a.acquire(route, OWNER) is None  # a new step: LEASE - 1 more reserved ahead
+    assert b.snapshot()["groups"][0]["in_flight"] == LEASE - 3 + LEASE
+    a.flush()  # the end of a walk: the unused ones go back
+    assert b.snapshot()["groups"][0]["in_flight"] == LEASE - 3 + 1
+    assert a.acquire(route, OWNER) is None
+    a.record(route, OWNER, 404, {})  # an error gives back what was reserved ahead at once
+    assert b.snapshot()["groups"][0]["in_flight"] == LEASE - 3 + 1
+
+
+def test_a_small_group_is_never_reserved_ahead(clock: FakeClock) -> None:
+    ledger = MemoryLedger()
+    a, b = (Limiter(clock=clock, ledger=ledger) for _ in range(2))
+    route = RouteLimit(group="char-wallet", max_tokens=150, window=900.0)
+    hear(a, route)
+    assert a.acquire(route, OWNER) is None
+    assert b.snapshot()["groups"][0]["in_flight"] == 1
 
 
 def test_a_4xx_never_costs_more_than_was_reserved(clock: FakeClock) -> None:
@@ -869,6 +925,7 @@ def test_the_sqlite_ledger_is_shared_by_separate_connections(
     assert [a.acquire(route, OWNER), b.acquire(route, OWNER), b.acquire(route, OWNER)] == [None] * 3
     assert a.acquire(route, OWNER) is not None
     a.record(route, OWNER, 200, {})
+    a.flush()  # as at the end of every walk
     later = Limiter(clock=clock, ledger=Ledger(path))  # a process started afterwards
     [group] = later.snapshot()["groups"]
     assert (group["used"], group["in_flight"]) == (4 + 2 * 5, 2)
