@@ -90,13 +90,19 @@ class FetchContext:
 
 
 class PageFetcher:
-    """Sends the pages of one job: ``fetcher(call, extra_query, refetch) -> Response``."""
+    """Sends the pages of one job: ``fetcher(call, extra_query, refetch) -> Response``.
+
+    When page 1 of a walk had no copy in the cache (ESI was asked without validators), the
+    walk's pages were not cached (they are stored together): the lookups of pages 2..N are
+    skipped, and their answers still stored.
+    """
 
     def __init__(self, context: FetchContext, language: str) -> None:
         self._context = context
         self._route = context.route
         self._headers = {**context.headers, "Accept-Language": language}
         self._shape = promised_shape(context.op.response_schema)
+        self._new_walk = False  # page 1 came new: pages 2..N are not cached
 
     def __call__(self, call: Call, extra: Mapping[str, Any], refetch: bool) -> Response:
         ctx = self._context
@@ -117,7 +123,10 @@ class PageFetcher:
             use_cache=options.use_cache,
             stop=ctx.stop,
             decode=ctx.decode,
+            cache_read=not (self._new_walk and extra.get("page", 1) != 1),
         )
+        if extra.get("page") == 1:
+            self._new_walk = response.first_copy
         ctx.bar.advance()
         if response.status == 200 and response.decoded is None:
             check_answer(ctx.op.operation_id, self._shape, response.body, response.url)

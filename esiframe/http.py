@@ -9,6 +9,7 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -27,7 +28,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .httpcache import cache_owner, cached_session
+from .httpcache import cache_owner, cached_session, reads_skipped
 from .httpcache import clear as clear_file
 from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
@@ -111,6 +112,8 @@ class Response:
     #: The body as the caller's ``decode`` made it (then ``body`` is None and the bytes are
     #: gone): pages typed in the worker that fetched them, never parsed into Python dicts.
     decoded: Any = field(default=None, repr=False)
+    #: New from ESI with no cached copy to compare (no validators were sent): not cached before.
+    first_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class _Outgoing:
     use_cache: bool
     stop: threading.Event
     decode: Callable[[bytes], Any] | None = None
+    cache_read: bool = True  # False: known not to be in the cache; the answer is still stored
 
 
 class Transport:
@@ -211,6 +215,7 @@ class Transport:
         use_cache: bool = True,
         stop: threading.Event | None = None,
         decode: Callable[[bytes], Any] | None = None,
+        cache_read: bool = True,
     ) -> Response:
         """Send one request within the limits; retry faults; raise for error statuses.
 
@@ -218,12 +223,19 @@ class Transport:
         connections retry with backoff (then ServerError / TransportError); other 4xx raise
         ClientError at once (ESI charges every retry). ``stop`` interrupts waits (Ctrl-C).
         ``decode`` makes a 2xx body (bytes) ``Response.decoded`` instead of JSON.
+        ``cache_read=False`` skips looking for an answer the caller knows is not cached.
         """
         req = _Outgoing(
             method, self.base_url + path, route, owner, query, headers, body,
             on_limit, on_wait, force_refresh, use_cache, stop or threading.Event(), decode,
+            cache_read,
         )  # fmt: skip
-        probe, attempt = use_cache and not force_refresh, 0  # probe: look in the cache first
+        return self._send(req)
+
+    def _send(self, req: _Outgoing) -> Response:
+        """The loop of :meth:`send`: wait, try, account, retry."""
+        probe = req.use_cache and not req.force_refresh and req.cache_read  # cache first
+        attempt = 0
         while True:
             kept, probe = self._acquire(req, probe)
             if kept is not None:
@@ -235,14 +247,14 @@ class Transport:
             state = _cache_state(raw)
             retry = self._account(req, raw, state)
             if retry is not None:
-                self._wait(retry, on_limit, on_wait, req.url, raw, req.stop)
+                self._wait(retry, req.on_limit, req.on_wait, req.url, raw, req.stop)
                 continue
             if raw.status_code < 400:
                 return _response(raw, req, state)
             if raw.status_code in _RETRY_STATUSES and attempt < self.retries:
                 attempt = self._pause_after(req, raw, attempt + 1)
                 continue
-            raise _http_error(method, req.url, raw)
+            raise _http_error(req.method, req.url, raw)
 
     def _account(self, req: _Outgoing, raw: requests.Response, state: CacheState) -> Wait | None:
         """Tell the limits what the answer cost; the wait before resending, if it was limited."""
@@ -267,7 +279,8 @@ class Transport:
         """One request on the wire; None after a dropped connection (paused for a retry),
         TransportError when the retries ran out without any answer."""
         try:
-            with self._slots:
+            looked_up = contextlib.nullcontext() if req.cache_read else reads_skipped()
+            with self._slots, looked_up:
                 return self._request(
                     req.method, req.url, req.query, req.headers, req.body,
                     req.force_refresh, req.use_cache,
@@ -435,13 +448,15 @@ def _cache_state(raw: requests.Response) -> CacheState:
 
 def _response(raw: requests.Response, req: _Outgoing, state: CacheState) -> Response:
     """The answer as ``send`` returns it: JSON, or what ``req.decode`` made of the bytes."""
+    sent = getattr(raw.request, "headers", None) or {}
+    first = state == "fresh" and not ("If-None-Match" in sent or "If-Modified-Since" in sent)
     if req.decode is None or not raw.content:
-        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state, None, first)
     try:
         decoded = req.decode(raw.content)
     except ValueError:  # not the promised JSON list: kept as sent, for the caller to judge
-        return Response(raw.status_code, _json(raw), raw.headers, req.url, state)
-    return Response(raw.status_code, None, raw.headers, req.url, state, decoded)
+        return Response(raw.status_code, _json(raw), raw.headers, req.url, state, None, first)
+    return Response(raw.status_code, None, raw.headers, req.url, state, decoded, first)
 
 
 def _json(raw: requests.Response) -> Any:

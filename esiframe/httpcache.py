@@ -17,16 +17,42 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["QueuedWrites", "cache_key", "cache_owner", "cached_session", "clear"]
+__all__ = [
+    "QueuedWrites",
+    "cache_key",
+    "cache_owner",
+    "cached_session",
+    "clear",
+    "reads_skipped",
+]
+
+_skipping = threading.local()
+
+
+@contextlib.contextmanager
+def reads_skipped() -> Iterator[None]:
+    """In this thread, cache lookups miss at once (the answers are still stored).
+
+    For requests known not to be cached, such as pages 2..N of a walk whose page 1 came new
+    from ESI: each lookup would query SQLite, under the GIL and requests-cache's lock, for
+    nothing. Unlike ``force_refresh`` nothing is added to the request sent.
+    """
+    before = getattr(_skipping, "on", False)
+    _skipping.on = True
+    try:
+        yield
+    finally:
+        _skipping.on = before
 
 #: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
 VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -192,7 +218,13 @@ class QueuedWrites:
     def backend(path: str, **kwargs: Any) -> Any:
         from requests_cache.backends.sqlite import SQLiteCache
 
-        cache = SQLiteCache(path, **kwargs)
+        class Cache(SQLiteCache):
+            def get_response(self, key: str, default: Any = None) -> Any:
+                if getattr(_skipping, "on", False):  # see reads_skipped
+                    return default
+                return super().get_response(key, default)
+
+        cache = Cache(path, **kwargs)
         queued = _queued_dict_class()(path, table_name="responses", **kwargs)
         cache.responses.close()  # type: ignore[no-untyped-call]
         cache.responses = queued

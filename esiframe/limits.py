@@ -89,10 +89,10 @@ def return_margin(window: float) -> float:
 _RESERVATION = 5
 
 #: With a ledger, one step reserves up to this many requests of a group route at once (from a
-#: bucket of 800 tokens or more, such as market orders' 12,000, less than half spent, each only
+#: bucket of 1,600 tokens or more, such as market orders' 12,000, less than half spent, each only
 #: if it fits as its own acquire would): a walk's pages then queue on the ledger (shared by
 #: every thread and process) once per this many requests instead of once each.
-LEASE = 8
+LEASE = 16
 #: A reservation (or error-limit request in flight) not settled this long after it was made
 #: counts as lost: its process died. Longer than any request's timeout.
 STALE_AFTER = 300.0
@@ -437,6 +437,11 @@ class Limiter:
         self._ledger = ledger
         self._holder: Holder = secrets.token_hex(8)
         self._lock = threading.Lock()
+        #: Guards only the two lists below, so that taking a lease or deferring an answer
+        #: never waits behind a ledger step (which holds ``_lock``). Never held while waiting
+        #: for ``_lock``.
+        self._quick = threading.Lock()
+        self._refill = threading.Lock()  # one thread at a time takes a new lease
         self._errors = _ErrorBudget()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._learned: dict[str, tuple[int, float]] = {}
@@ -455,8 +460,15 @@ class Limiter:
         fit; the next acquires of this process take those without a step of their own.
         """
         _check_call(route, owner)
-        if self._take_leased(route, owner):
-            return None
+        if not self._leasable(route):
+            return self._acquire_step(route, owner)
+        with self._refill:  # threads that find the lease spent wait for one new lease
+            if self._take_leased(route, owner):
+                return None
+            return self._acquire_step(route, owner)
+
+    def _acquire_step(self, route: RouteLimit, owner: str) -> Wait | None:
+        """One step of :meth:`acquire`: wait, or reserve (and lease, where that applies)."""
         with self._state(route, owner) as now:
             waits = [
                 self._error_wait(now) if route.group is None else self._error_block_wait(now),
@@ -483,7 +495,7 @@ class Limiter:
         """Use a reservation leased by an earlier step, if one is left (no ledger step)."""
         if not self._leasable(route):
             return False
-        with self._lock:
+        with self._quick:
             key = (str(route.group), owner)
             _, left = self._leased.get(key, (route, 0))
             if left <= 0:
@@ -496,9 +508,21 @@ class Limiter:
         if not self._leasable(route) or not self._heard(route, owner):
             return
         key = (str(route.group), owner)
-        _, left = self._leased.get(key, (route, 0))
         bucket = self._bucket(str(route.group), owner)
         max_tokens, _ = self._limits(route, str(route.group))
+        with self._quick:
+            self._lease_more(route, owner, key, bucket, max_tokens, now)
+
+    def _lease_more(
+        self,
+        route: RouteLimit,
+        owner: str,
+        key: tuple[str, str],
+        bucket: _Bucket,
+        max_tokens: int,
+        now: float,
+    ) -> None:
+        _, left = self._leased.get(key, (route, 0))
         # Only from a large bucket (a lease is at most 1/20 of it), and only while it is less
         # than half spent, so that a lease never takes room another process would have had.
         while (
@@ -513,11 +537,12 @@ class Limiter:
 
     def _drop_leases(self) -> None:
         """Give back the leased reservations not used (end of a walk, or an error answer)."""
-        for (group, owner), (_, left) in self._leased.items():
+        with self._quick:
+            dropped, self._leased = self._leased, {}
+        for (group, owner), (_, left) in dropped.items():
             bucket = self._bucket(group, owner)
             for _ in range(left):
                 _pop_mine(bucket.pending, self._holder)
-        self._leased.clear()
 
     def release(self, route: RouteLimit, owner: str) -> None:
         """Give back the reservation of a request that got no answer.
@@ -547,7 +572,7 @@ class Limiter:
         _check_status(status)
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
         if self._ledger is not None and status < 400:
-            with self._lock:
+            with self._quick:
                 if self._heard(route, owner):  # a first answer is settled at once: others wait
                     self._deferred.append((route, owner, status, lower, self._clock()))
                     return None
@@ -570,7 +595,7 @@ class Limiter:
 
     def flush(self) -> None:
         """Settle the answers not yet settled and give back unused leases (after each walk)."""
-        with self._lock:
+        with self._quick:
             if self._deferred:
                 first: tuple[RouteLimit, str] | None = self._deferred[0][:2]
             else:
@@ -644,16 +669,16 @@ class Limiter:
                 return
             with self._ledger.transaction() as shared:
                 now = self._clock()
+                with self._quick:  # answers deferred from now on wait for the next step
+                    late_answers, self._deferred = self._deferred, []
+                    held = [(r, o) for (_, o), (r, _) in self._leased.items()]
                 keys = None if route is None else _state_keys(route, owner or "")
                 if keys is not None:  # and the keys of deferred answers and of leases
-                    held = [(r, o) for r, o, *_ in self._deferred]
-                    held += [(r, o) for (_, o), (r, _) in self._leased.items()]
-                    for other, who in held:
+                    for other, who in [*held, *((r, o) for r, o, *_ in late_answers)]:
                         keys += [k for k in _state_keys(other, who) if k not in keys]
                 self._load(shared.read(keys), keys, now)
-                for late in self._deferred:
+                for late in late_answers:
                     self._settle(*late)
-                self._deferred.clear()
                 self._errors.expire(now)
                 yield now
                 shared.write(self._dump(keys))

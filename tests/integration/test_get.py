@@ -104,6 +104,27 @@ def test_pages_limits_the_walk(sandbox, make_client):
     assert sandbox.log.count(operation_id="GetMarketsRegionIdOrders") == 2
 
 
+def test_a_cold_walk_looks_only_page_one_up_in_the_cache(
+    esi_sandbox_factory, make_client, monkeypatch
+):
+    from requests_cache.backends.base import BaseCache
+
+    looked_up: list[str] = []
+    real = BaseCache.get_response
+
+    def get_response(self, key, default=None):
+        looked_up.append(key)
+        return real(self, key, default)
+
+    monkeypatch.setattr(BaseCache, "get_response", get_response)
+    sb = esi_sandbox_factory(sizes=SMALL, limits=SandboxLimits(cache_seconds=4))
+    client = make_client(sb)
+    first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(looked_up) == 1  # page 1 was not cached, so pages 2..N were not either
+    assert first.attrs["esi"]["cache"]["fresh"] == SMALL.forge_order_pages
+    # every page was stored all the same: after Expires each one is revalidated (next test)
+
+
 def test_repeat_within_expires_makes_no_request_then_revalidates(esi_sandbox_factory, make_client):
     # Expires is an HTTP date (whole seconds): 4 s leaves room for a loaded machine between
     # the first call and the repeat, which must land before it.
