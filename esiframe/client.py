@@ -182,7 +182,7 @@ class Client:
         return self._once("ops", lambda: Ops(self.spec, self.get))
 
     def _fetch_spec(self, date: str) -> Mapping[str, Any]:
-        response = self.transport.send(
+        response = self.transport.send_alone(
             "GET",
             "/meta/openapi.json",
             route=RouteLimit(),
@@ -199,7 +199,7 @@ class Client:
 
     def _fetch_dates(self) -> Any:
         """The compatibility dates ESI publishes now (cached like any answer; docs/esi.md §2)."""
-        response = self.transport.send(
+        response = self.transport.send_alone(
             "GET",
             "/meta/compatibility-dates",
             route=RouteLimit(),

@@ -232,6 +232,13 @@ class Transport:
         )  # fmt: skip
         return self._send(req)
 
+    def send_alone(self, method: str, path: str, **kwargs: Any) -> Response:
+        """:meth:`send` outside a walk: what it spent is settled in the ledger at once."""
+        try:
+            return self.send(method, path, **kwargs)
+        finally:
+            self.limiter.flush()
+
     def _send(self, req: _Outgoing) -> Response:
         """The loop of :meth:`send`: wait, try, account, retry."""
         probe = req.use_cache and not req.force_refresh and req.cache_read  # cache first
