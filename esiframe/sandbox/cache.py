@@ -1,7 +1,9 @@
 """The sandbox's own memory of generated content, so long walks are served quickly.
 
-Generated pages are kept so that a whole 300-page walk is served without regenerating or
-re-encoding any page (as ESI serves from its own cache); bounded by entries and encoded bytes.
+Generated pages are kept so that a whole walk of up to about 1,000 market pages (230 KB each)
+is served without regenerating or re-encoding any page (as ESI serves from its own cache);
+bounded by entries and encoded bytes. A smaller bound made a longer walk evict every page
+before it was asked again, so each walk regenerated all of them.
 This is the server's cache, independent of any client cache on purpose.
 """
 
@@ -20,7 +22,7 @@ _T = TypeVar("_T")
 class ContentCache:
     """A thread-safe LRU map from keys to generated values, bounded by count and bytes."""
 
-    def __init__(self, entries: int = 1024, size: int = 192 << 20) -> None:
+    def __init__(self, entries: int = 1536, size: int = 320 << 20) -> None:
         self._entries = entries
         self._size = size
         self._lock = threading.Lock()
