@@ -493,8 +493,6 @@ class Limiter:
 
     def _take_leased(self, route: RouteLimit, owner: str) -> bool:
         """Use a reservation leased by an earlier step, if one is left (no ledger step)."""
-        if not self._leasable(route):
-            return False
         with self._quick:
             key = (str(route.group), owner)
             _, left = self._leased.get(key, (route, 0))
@@ -504,36 +502,28 @@ class Limiter:
             return True
 
     def _lease(self, route: RouteLimit, owner: str, now: float) -> None:
-        """Reserve more requests of a heard group while each fits as an acquire would."""
+        """Reserve more requests of a heard group while each fits as an acquire would.
+
+        Only from a large bucket (a lease is at most 1/20 of it), and only while it is less
+        than half spent, so that a lease never takes room another process would have had.
+        """
         if not self._leasable(route) or not self._heard(route, owner):
             return
-        key = (str(route.group), owner)
-        bucket = self._bucket(str(route.group), owner)
-        max_tokens, _ = self._limits(route, str(route.group))
+        group = str(route.group)
+        max_tokens, _ = self._limits(route, group)
+        if max_tokens < 20 * LEASE * _RESERVATION:
+            return
+        bucket = self._bucket(group, owner)
         with self._quick:
-            self._lease_more(route, owner, key, bucket, max_tokens, now)
-
-    def _lease_more(
-        self,
-        route: RouteLimit,
-        owner: str,
-        key: tuple[str, str],
-        bucket: _Bucket,
-        max_tokens: int,
-        now: float,
-    ) -> None:
-        _, left = self._leased.get(key, (route, 0))
-        # Only from a large bucket (a lease is at most 1/20 of it), and only while it is less
-        # than half spent, so that a lease never takes room another process would have had.
-        while (
-            left < LEASE - 1
-            and max_tokens >= 20 * LEASE * _RESERVATION
-            and (bucket.used() + _RESERVATION) * 2 <= max_tokens
-            and self._bucket_wait(route, owner, now) is None
-        ):
-            bucket.pending.append((now, self._holder))
-            left += 1
-        self._leased[key] = (route, left)
+            _, left = self._leased.get((group, owner), (route, 0))
+            while (
+                left < LEASE - 1
+                and (bucket.used() + _RESERVATION) * 2 <= max_tokens
+                and self._bucket_wait(route, owner, now) is None
+            ):
+                bucket.pending.append((now, self._holder))
+                left += 1
+            self._leased[(group, owner)] = (route, left)
 
     def _drop_leases(self) -> None:
         """Give back the leased reservations not used (end of a walk, or an error answer)."""
@@ -596,13 +586,10 @@ class Limiter:
     def flush(self) -> None:
         """Settle the answers not yet settled and give back unused leases (after each walk)."""
         with self._quick:
-            if self._deferred:
-                first: tuple[RouteLimit, str] | None = self._deferred[0][:2]
-            else:
-                first = next(((r, o) for (_, o), (r, n) in self._leased.items() if n), None)
-        if first is not None:
-            with self._state(*first):
-                self._drop_leases()  # settling the deferred answers is part of every step
+            due = bool(self._deferred) or any(left for _, left in self._leased.values())
+        if due:
+            with self._state(None, None):  # settling deferred answers is part of every step
+                self._drop_leases()
 
     def _settle(
         self, route: RouteLimit, owner: str, status: int, lower: Mapping[str, str], now: float
