@@ -818,6 +818,27 @@ def test_a_large_group_reserves_a_few_requests_per_step_and_gives_back_the_rest(
     assert b.snapshot()["groups"][0]["in_flight"] == LEASE - 3 + 1
 
 
+def test_processes_leasing_from_one_large_group_never_overspend_it(clock: FakeClock) -> None:
+    ledger = MemoryLedger()
+    limiters = [Limiter(clock=clock, ledger=ledger) for _ in range(3)]
+    route = RouteLimit(group="market-order", max_tokens=1600, window=900.0)
+    hear(limiters[0], route)
+    sent, blocked = 1, set()
+    while len(blocked) < len(limiters):  # round robin until every process must wait
+        for index, limiter in enumerate(limiters):
+            if limiter.acquire(route, OWNER) is None:
+                limiter.record(route, OWNER, 200, {})
+                sent += 1
+            else:
+                blocked.add(index)
+    for limiter in limiters:
+        limiter.flush()
+    [group] = limiters[0].snapshot()["groups"]
+    assert group["in_flight"] == 0  # every lease given back
+    assert group["used"] == 2 * sent <= 1600 - 2  # within the bucket and its margin
+    assert sent >= 0.9 * (1600 - 2) / 2  # and leases did not strand room
+
+
 def test_a_small_group_is_never_reserved_ahead(clock: FakeClock) -> None:
     ledger = MemoryLedger()
     a, b = (Limiter(clock=clock, ledger=ledger) for _ in range(2))
