@@ -342,12 +342,6 @@ class Operation:
         """
         return self.plan(params, body=body, each=each).calls()
 
-    def count_requests(
-        self, params: Mapping[str, Any], *, body: Any = None, each: Any = None
-    ) -> int:
-        """How many requests :meth:`bind` would make, checked but without building them."""
-        return len(self.plan(params, body=body, each=each))
-
     def plan(self, params: Mapping[str, Any], *, body: Any = None, each: Any = None) -> Plan:
         """Check all the user gave; a mistake raises ParameterError with the signature."""
         try:
