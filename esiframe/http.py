@@ -9,7 +9,6 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -28,7 +27,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .httpcache import cache_owner, cached_session, reads_skipped
+from .httpcache import cache_owner, cached_session, save_later
 from .httpcache import clear as clear_file
 from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
@@ -158,7 +157,6 @@ class Transport:
         connection: requests.Session | BaseAdapter | None = None,
     ) -> None:
         import requests
-        from requests.adapters import HTTPAdapter
 
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -171,30 +169,43 @@ class Transport:
         self._said: dict[tuple[str, str], float] = {}  # limit -> until when its wait was told
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
-        self.session: requests.Session
         self._cached = False  # a requests-cache session (it takes only_if_cached=...)
+        self.session: requests.Session  # ESI, through the cache if there is one
+        self.direct: requests.Session  # ESI, no cache (see _direct)
+        self.plain: requests.Session  # the SSO: another host, the environment as usual
         if isinstance(connection, requests.Session):
             self.cache_path = None
-            self.session = self.plain = connection
+            self.session = self.direct = self.plain = connection
             connection.headers.update(headers)
-            return
+        else:
+            self._sessions(headers, max_workers, connection)
+
+    def _sessions(
+        self, headers: Mapping[str, str], max_workers: int, adapter: BaseAdapter | None
+    ) -> None:
+        """The three sessions, on one connection pool (or the given adapter)."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
             self.session = cached_session(self.cache_path)
+            self.direct = requests.Session()
             self._cached = True
         else:
-            self.session = requests.Session()
+            self.session = self.direct = requests.Session()
         self.plain = requests.Session()
-        for session in (self.session, self.plain):
-            adapter = connection or HTTPAdapter(
-                pool_connections=4, pool_maxsize=max(max_workers, 4) * 2
-            )
+        adapter = adapter or HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
+        for session in {id(s): s for s in (self.session, self.direct, self.plain)}.values():
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.update(headers)
+            if session is not self.plain:
+                _settle_environment(session, self.base_url)
 
     def close(self) -> None:
         self.session.close()
+        self.direct.close()
         self.plain.close()
         if self.ledger is not None:
             self.ledger.close()
@@ -247,11 +258,11 @@ class Transport:
             kept, probe = self._acquire(req, probe)
             if kept is not None:
                 return kept
-            raw = self._attempt(req, attempt)
-            if raw is None:  # the connection dropped; a retry is due
+            answer = self._attempt(req, attempt)
+            if answer is None:  # the connection dropped; a retry is due
                 attempt += 1
                 continue
-            state = _cache_state(raw)
+            raw, state = answer
             retry = self._account(req, raw, state)
             if retry is not None:
                 self._wait(retry, req.on_limit, req.on_wait, req.url, raw, req.stop)
@@ -282,16 +293,12 @@ class Transport:
             self._wait(wait, req.on_limit, req.on_wait, req.url, None, req.stop)
         return None, probe
 
-    def _attempt(self, req: _Outgoing, attempt: int) -> requests.Response | None:
+    def _attempt(self, req: _Outgoing, attempt: int) -> tuple[requests.Response, CacheState] | None:
         """One request on the wire; None after a dropped connection (paused for a retry),
         TransportError when the retries ran out without any answer."""
         try:
-            looked_up = contextlib.nullcontext() if req.cache_read else reads_skipped()
-            with self._slots, looked_up:
-                return self._request(
-                    req.method, req.url, req.query, req.headers, req.body,
-                    req.force_refresh, req.use_cache,
-                )  # fmt: skip
+            with self._slots:
+                return self._request(req)
         except _dropped() as exc:
             self.limiter.release(req.route, req.owner)
             if attempt + 1 > self.retries:
@@ -317,22 +324,29 @@ class Transport:
             self._pause(backoff(attempt), reason, req.on_wait, req.stop)
         return attempt
 
-    def _request(
-        self,
-        method: str,
-        url: str,
-        query: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        body: Any,
-        force_refresh: bool,
-        use_cache: bool,
-    ) -> requests.Response:
-        kwargs = _kwargs(query, headers, body) | {"timeout": self.timeout}
-        if not use_cache:  # neither read nor written: the uncached session
-            return self.plain.request(method, url, **kwargs)
-        if self._cached:
-            kwargs["force_refresh"] = force_refresh  # requests-cache's own argument
-        return self.session.request(method, url, **kwargs)
+    def _request(self, req: _Outgoing) -> tuple[requests.Response, CacheState]:
+        """Send ``req`` through the cache, or past it (see :meth:`_direct`)."""
+        kwargs = _kwargs(req.query, req.headers, req.body) | {"timeout": self.timeout}
+        if not req.use_cache or not req.cache_read or not self._cached:
+            return self._direct(req, kwargs)
+        kwargs["force_refresh"] = req.force_refresh  # requests-cache's own argument
+        raw = self.session.request(req.method, req.url, **kwargs)
+        return raw, _cache_state(raw)
+
+    def _direct(
+        self, req: _Outgoing, kwargs: dict[str, Any]
+    ) -> tuple[requests.Response, CacheState]:
+        """Send ``req`` without looking in the cache: no cache, ``use_cache=False``, or an
+        answer known not to be cached (``cache_read=False``), which is stored all the same,
+        off the request path (:func:`~esiframe.httpcache.save_later`)."""
+        raw = self.direct.request(req.method, req.url, stream=True, **kwargs)
+        _read_whole(raw)
+        if raw.status_code == 304:
+            return raw, "not-modified"
+        if req.use_cache and self._cached and raw.status_code == 200:
+            save_later(self.session, raw)
+            return raw, "fresh"
+        return raw, "uncached"
 
     def _from_cache(self, req: _Outgoing) -> Response | None:
         """The answer if it is fresh in the cache, without any request (only 200s are stored;
@@ -441,6 +455,30 @@ def clear_cache(directory: Path) -> None:
     results kept beside it, which would otherwise still be served within their Expires."""
     clear_file(cache_file(directory))
     ResultStore(directory / RESULTS_DIR).clear()
+
+
+def _settle_environment(session: requests.Session, url: str) -> None:
+    """Take the proxies and CA bundle from the environment once, for ``url``'s host.
+
+    requests reads them on every request (``trust_env``), walking ``os.environ`` and looking
+    for ``~/.netrc``: about 0.3 ms a request, and every request of a Transport goes to one
+    host. ``~/.netrc`` is no longer read: ESI takes no password, and a login found there
+    would replace the bearer token.
+    """
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies.update(found["proxies"])
+    session.verify = found["verify"]
+    session.trust_env = False
+
+
+#: Bodies are read in pieces of this size: requests' own 10 KiB pieces cost about 0.5 ms of
+#: Python per 235 KB page of market orders; a piece is never allocated beyond the body's size.
+_PIECE = 1 << 20
+
+
+def _read_whole(raw: requests.Response) -> None:
+    """Read a streamed body in as few pieces as possible, as ``raw.content`` would."""
+    raw._content = b"".join(raw.iter_content(chunk_size=_PIECE))
 
 
 def _cache_state(raw: requests.Response) -> CacheState:

@@ -9,6 +9,11 @@ process. A crash loses only responses not yet committed (they are fetched
 again), never serves a half-written one (each batch is one SQLite
 transaction); pending writes are flushed on close and at exit.
 
+Pages known to be new (see ``Transport``) skip requests-cache's session altogether:
+:func:`save_later` queues the answer, and the writer thread makes it an entry by
+requests-cache's own rules, so the key, the copy and the serialization are off the
+request path too.
+
 requests-cache is imported only when a cached session is first built: most
 imports of esiframe never need it.
 """
@@ -17,10 +22,10 @@ from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,26 +38,8 @@ __all__ = [
     "cache_owner",
     "cached_session",
     "clear",
-    "reads_skipped",
+    "save_later",
 ]
-
-_skipping = threading.local()
-
-
-@contextlib.contextmanager
-def reads_skipped() -> Iterator[None]:
-    """In this thread, cache lookups miss at once (the answers are still stored).
-
-    For requests known not to be cached, such as pages 2..N of a walk whose page 1 came new
-    from ESI: each lookup would query SQLite, under the GIL and requests-cache's lock, for
-    nothing. Unlike ``force_refresh`` nothing is added to the request sent.
-    """
-    before = getattr(_skipping, "on", False)
-    _skipping.on = True
-    try:
-        yield
-    finally:
-        _skipping.on = before
 
 #: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
 VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -96,6 +83,7 @@ class _Writer:
     def __init__(self, path: str, table: str, serialize: Callable[[Any], Any]) -> None:
         self.path, self.table, self.serialize = path, table, serialize
         self.pending: dict[str, Any] = {}
+        self.unsaved: deque[Callable[[], None]] = deque()  # saves still to turn into entries
         self.busy = False
         self.changed = threading.Condition()
         self.failures = 0
@@ -107,15 +95,37 @@ class _Writer:
             self.pending[key] = value
             self.changed.notify_all()
 
+    def later(self, save: Callable[[], None]) -> None:
+        """Run ``save`` (which :meth:`put` s an entry) on this thread, not the caller's."""
+        with self.changed:
+            self.unsaved.append(save)
+            self.changed.notify_all()
+
     def peek(self, key: str) -> Any:
         with self.changed:
+            self._settle(everything=True)  # a queued save may be the entry asked for
             return self.pending.get(key)
 
     def flush(self) -> None:
         """Wait until everything queued so far is committed (or given up on)."""
         with self.changed:
             self.changed.notify_all()
-            self.changed.wait_for(lambda: not self.pending and not self.busy, timeout=60)
+            self.changed.wait_for(
+                lambda: not self.pending and not self.unsaved and not self.busy, timeout=60
+            )
+
+    def _settle(self, *, everything: bool) -> None:
+        """Turn queued saves into pending entries: one (the writer, between commits, so that
+        puts wait briefly) or all of them (a reader). Called with ``changed`` held, so no
+        reader ever sees a save neither queued nor pending."""
+        while self.unsaved:
+            save = self.unsaved.popleft()
+            try:
+                save()
+            except Exception:  # e.g. headers requests-cache cannot read: the page is not kept
+                self.failures += 1
+            if not everything:
+                return
 
     def _run(self) -> None:
         import sqlite3
@@ -126,19 +136,30 @@ class _Writer:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         while True:
+            self._round(connection)
+
+    def _round(self, connection: sqlite3.Connection) -> None:
+        """Wait for work; turn the saves queued so far into entries; commit them all."""
+        import sqlite3
+
+        with self.changed:
+            self.changed.wait_for(lambda: bool(self.pending or self.unsaved))
+            self.busy, queued = True, len(self.unsaved)
+        for _ in range(queued):  # one at a time: puts and lookups wait one save at most
             with self.changed:
-                self.changed.wait_for(lambda: bool(self.pending))
-                batch, self.busy = dict(self.pending), True
-            try:
-                self._commit(connection, batch)
-            except sqlite3.Error:  # e.g. the file was removed or is locked for too long
-                self.failures += 1  # the entries stay unstored: the pages are fetched again
-            with self.changed:
-                for key, value in batch.items():
-                    if self.pending.get(key) is value:  # a newer answer stays queued
-                        del self.pending[key]
-                self.busy = False
-                self.changed.notify_all()
+                self._settle(everything=False)
+        with self.changed:
+            batch = dict(self.pending)
+        try:
+            self._commit(connection, batch)
+        except sqlite3.Error:  # e.g. the file was removed or is locked for too long
+            self.failures += 1  # the entries stay unstored: the pages are fetched again
+        with self.changed:
+            for key, value in batch.items():
+                if self.pending.get(key) is value:  # a newer answer stays queued
+                    del self.pending[key]
+            self.busy = False
+            self.changed.notify_all()
 
     def _commit(self, connection: sqlite3.Connection, batch: dict[str, Any]) -> None:
         rows = [
@@ -218,13 +239,7 @@ class QueuedWrites:
     def backend(path: str, **kwargs: Any) -> Any:
         from requests_cache.backends.sqlite import SQLiteCache
 
-        class Cache(SQLiteCache):
-            def get_response(self, key: str, default: Any = None) -> Any:
-                if getattr(_skipping, "on", False):  # see reads_skipped
-                    return default
-                return super().get_response(key, default)
-
-        cache = Cache(path, **kwargs)
+        cache = SQLiteCache(path, **kwargs)
         queued = _queued_dict_class()(path, table_name="responses", **kwargs)
         cache.responses.close()  # type: ignore[no-untyped-call]
         cache.responses = queued
@@ -244,6 +259,28 @@ def cached_session(path: Path) -> Any:
         allowable_methods=("GET",),
         key_fn=cache_key,
     )
+
+
+def save_later(session: Any, response: Any) -> None:
+    """Store ``response`` (sent by a plain session) in ``session``'s cache as ``session`` would
+    have, by requests-cache's own rules (key, ``Expires``, what may be stored), on the cache's
+    writer thread: the thread that fetched it goes on at once.
+
+    Used for pages known not to be in the cache (see ``Transport``): the whole request-cache
+    round (key, lookup, copy, serialization) would otherwise run on the request path.
+    """
+    session.cache.responses.writer.later(lambda: _save(session, response))
+
+
+def _save(session: Any, response: Any) -> None:
+    from requests_cache.policy.actions import CacheActions
+
+    cache = session.cache
+    key = cache.create_key(response.request, verify=session.verify)
+    actions = CacheActions.from_request(key, response.request, session.settings)
+    actions.update_from_response(response)
+    if not actions.skip_write:
+        cache.save_response(response, key, actions.expires)
 
 
 def clear(path: Path) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import requests
 from frametypes import check_frame
 
 import esiframe as ef
 from esiframe.fetcher import FetchContext
-from esiframe.httpcache import cached_session
+from esiframe.httpcache import cached_session, save_later
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
 from esiframe.sandbox.messages import SandboxResponse
@@ -165,6 +166,28 @@ def test_pending_cache_writes_are_seen_by_every_cache_on_the_file(sandbox, tmp_p
     assert seen.from_cache and seen.content == first.content
     one.close()
     two.close()
+
+
+def test_an_answer_saved_later_is_found_at_once_as_the_cache_would_have_kept_it(
+    sandbox, tmp_path
+):
+    # Pages known to be new go out through a plain session and are stored by the writer
+    # thread: a lookup right after (queued, not yet stored) must find them all the same,
+    # under the key and with the Expires the cached session itself would have given.
+    path = tmp_path / "http_cache.sqlite"
+    cached = cached_session(path)
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    pages = [requests.get(url, params={**QUERY, "page": n}, headers=headers) for n in (1, 2)]
+    for page in pages:
+        save_later(cached, page)
+    for n, page in zip((1, 2), pages, strict=True):
+        seen = cached.get(url, params={**QUERY, "page": n}, headers=headers)
+        assert seen.from_cache and seen.content == page.content
+        assert seen.expires is not None and seen.headers["ETag"] == page.headers["ETag"]
+    save_later(cached, requests.get(url, params={"page": 1}, headers=headers))  # a 400
+    cached.close()  # everything queued is committed first
+    assert cached_session(path).cache.responses.count() == 2  # only 200s are kept
 
 
 ORDERS_PATH = "/markets/{region_id}/orders"

@@ -94,3 +94,42 @@ def test_a_4xx_is_not_retried():
     with pytest.raises(ClientError, match="not found") as info:
         send(transport(script, FakeClock()))
     assert info.value.status == 404 and len(script.asked) == 1
+
+
+class Proxied(InProcessAdapter):
+    """Records the proxies requests hands the adapter for each request."""
+
+    def __init__(self, script: Script) -> None:
+        super().__init__(script)
+        self.proxies: list[Mapping[str, str]] = []
+
+    def send(self, request: Any, stream: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.proxies.append(dict(kwargs.get("proxies") or {}))
+        return super().send(request, stream=stream, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "expected"), [("", {"http": "http://proxy.test:3128"}), ("esi.test", {})]
+)
+def test_proxies_come_from_the_environment_and_netrc_logins_never_replace_the_token(
+    monkeypatch, tmp_path, no_proxy, expected
+):
+    # requests' per-request reading of the environment is done once per Transport: the proxy
+    # (and NO_PROXY) still apply; a ~/.netrc login for ESI's host must not become the
+    # Authorization header in place of the bearer token.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine esi.test login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    script = Script(ok([1]), ok([2]))
+    adapter = Proxied(script)
+    t = Transport(
+        "http://esi.test", headers={"User-Agent": "tests"}, cache=None, timeout=5,
+        max_workers=2, clock=FakeClock().as_client_clock(), connection=adapter,
+    )  # fmt: skip
+    t.send("GET", "/a/", route=RouteLimit(), headers={"Authorization": "Bearer abc"})
+    t.send("GET", "/b/", route=RouteLimit(), use_cache=False)
+    assert [p.get("http") for p in adapter.proxies] == [expected.get("http")] * 2
+    assert script.asked[0][2]["Authorization"] == "Bearer abc"
+    assert "Authorization" not in script.asked[1][2]
