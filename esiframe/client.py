@@ -608,9 +608,10 @@ class Client:
         result.attrs[DATE_COLUMNS_ATTR] = date_columns(record_schema(op))
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
-            if expires is not None:
+            # on disk (memory-mapped, read back as fast as a copy from memory) when it fits
+            # Arrow; else a copy in memory: never both, which held a second frame in memory
+            if expires is not None and not self._results().put(memo_key, result, expires):
                 self.memo.put(memo_key, result, expires)
-                self._results().put(memo_key, result, expires)
         return result
 
     def _results(self) -> ResultStore:
@@ -620,14 +621,9 @@ class Client:
         return self._once("results", lambda: ResultStore(directory / RESULTS_DIR))
 
     def _reuse(self, key: str) -> pd.DataFrame | None:
-        """A finished result still within Expires: from memory, else from disk."""
-        hit = self.memo.get(key)
-        if hit is None:
-            hit = self._results().get(key)
-            expires = valid_until(hit.attrs["esi"]) if hit is not None else None
-            if hit is not None and expires is not None:
-                self.memo.put(key, hit, expires)
-        return hit
+        """A finished result still within Expires: from disk, else from memory."""
+        hit = self._results().get(key)
+        return hit if hit is not None else self.memo.get(key)
 
     def _reusable(self, request: _Request) -> bool:
         """A finished result may be reused only for a plain call with an on-disk cache."""

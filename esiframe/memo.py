@@ -4,7 +4,8 @@ Before that moment ESI's data cannot change for esiframe (it never asks
 before ``Expires``), so re-running a call — a notebook cell, say — returns a
 copy of the finished frame without reading, parsing and typing every cached
 page again. Bounded by a memory budget; the least recently used results go
-first.
+first. Only results that the disk store (``results.py``) cannot hold are kept
+here: one copy of a finished frame is enough.
 """
 
 from __future__ import annotations
