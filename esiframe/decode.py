@@ -159,7 +159,7 @@ def _read(body: bytes, schema: pa.Schema) -> pa.StructArray | None:
 
     if b"\n" in body or b"\r" in body:
         body = body.replace(b"\n", b" ").replace(b"\r", b" ")
-    data = b'{"' + _WRAP.encode() + b'":' + body + b"}"
+    data = b"".join((b'{"', _WRAP.encode(), b'":', body, b"}"))  # one copy of the body
     try:
         table = pa_json.read_json(
             pa.BufferReader(data),
