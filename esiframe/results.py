@@ -84,6 +84,16 @@ class ResultStore:
         except (pa.ArrowException, TypeError, ValueError):
             return False  # e.g. a column of mixed Python objects: served from pages instead
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: meta})
+        try:
+            self._write(key, table)
+        except OSError:  # a full disk, a folder made read-only: kept in memory instead
+            return False
+        return True
+
+    def _write(self, key: str, table: Any) -> None:
+        """``table`` as the file of ``key``, under a temporary name renamed into place."""
+        import pyarrow as pa
+
         self.directory.mkdir(parents=True, exist_ok=True)
         self._prune()
         final = self._path(key)
@@ -95,7 +105,6 @@ class ResultStore:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
-        return True
 
     def clear(self) -> None:
         """Forget every stored result."""

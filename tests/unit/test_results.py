@@ -88,3 +88,13 @@ def test_frames_arrow_cannot_hold_are_not_stored(tmp_path: Path, column: list[ob
     store = ResultStore(tmp_path, clock=lambda: 1000.0)
     assert not store.put("k", pd.DataFrame({"s": column}), expires=2000.0)
     assert store.get("k") is None
+
+
+def test_a_store_that_cannot_write_says_so_instead_of_raising(tmp_path: Path) -> None:
+    # The results folder cannot be made (a file stands in its place, as on a full or read-only
+    # disk): put answers False, so the caller keeps the frame in memory, and get misses.
+    blocked = tmp_path / "results"
+    blocked.write_text("not a folder")
+    store = ResultStore(blocked, clock=lambda: 1000.0)
+    assert store.put("k", typed_frame(), expires=2000.0) is False
+    assert store.get("k") is None
