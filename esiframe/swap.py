@@ -14,8 +14,8 @@ False and the caller falls back to its journal.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
+import functools
 import os
 import pathlib
 import sys
@@ -29,12 +29,17 @@ _RENAME_EXCHANGE = 2
 _UNSUPPORTED = frozenset({errno.ENOSYS, errno.EINVAL, errno.EXDEV, errno.EPERM, errno.ENOTSUP})
 
 
+@functools.cache
 def _renameat2() -> Callable[..., int] | None:
-    """The C library's ``renameat2``, or None where it has none (non-Linux, old glibc)."""
+    """The C library's ``renameat2``, or None where it has none (non-Linux, old glibc).
+
+    Looked up on first use among the symbols the process already has (libc among them), not
+    with ``ctypes.util.find_library``, which runs ``ldconfig`` in a subprocess.
+    """
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
         function = libc.renameat2
     except (OSError, AttributeError):
         return None
@@ -45,18 +50,16 @@ def _renameat2() -> Callable[..., int] | None:
     return found
 
 
-_FUNCTION = _renameat2()
-
-
 def exchange(first: pathlib.Path, second: pathlib.Path) -> bool:
     """Atomically swap what ``first`` and ``second`` name; False where that is not possible.
 
     Both must exist on one filesystem. Errors other than "not supported here" are raised
     (as :class:`OSError`), since a fallback would meet them too.
     """
-    if _FUNCTION is None:
+    function = _renameat2()
+    if function is None:
         return False
-    result = _FUNCTION(
+    result = function(
         _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
     )
     if result == 0:
