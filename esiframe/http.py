@@ -31,12 +31,11 @@ from .httpcache import cache_owner, cached_session, save_later
 from .httpcache import clear as clear_file
 from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
+from .results import RESULTS_DIR, ResultStore
 
 if TYPE_CHECKING:  # requests is imported when the first Transport is built
     import requests
     from requests.adapters import BaseAdapter
-
-from .results import RESULTS_DIR, ResultStore
 
 __all__ = [
     "CacheState",
@@ -341,12 +340,10 @@ class Transport:
         off the request path (:func:`~esiframe.httpcache.save_later`)."""
         raw = self.direct.request(req.method, req.url, stream=True, **kwargs)
         _read_whole(raw)
-        if raw.status_code == 304:
-            return raw, "not-modified"
         if req.use_cache and self._cached and raw.status_code == 200:
             save_later(self.session, raw)
             return raw, "fresh"
-        return raw, "uncached"
+        return raw, _cache_state(raw)  # "uncached", or the caller's own 304
 
     def _from_cache(self, req: _Outgoing) -> Response | None:
         """The answer if it is fresh in the cache, without any request (only 200s are stored;
