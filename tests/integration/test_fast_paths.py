@@ -135,6 +135,33 @@ def test_a_new_client_reuses_the_finished_result_from_disk(sandbox, make_client,
     assert meta["responses"]["page"] == first.attrs["esi"]["responses"]["page"]
 
 
+def test_a_result_the_disk_cannot_keep_is_reused_from_memory(
+    sandbox, make_client, tmp_path, monkeypatch
+):
+    # A finished result is kept once: on disk, or in memory when the disk refuses it (here the
+    # results folder cannot be made). A repeat within Expires then takes the finished frame:
+    # no request, and not even a look at the cached pages.
+    from requests_cache.backends.base import BaseCache
+
+    cache = tmp_path / "blocked-cache"
+    cache.mkdir()
+    (cache / "results").write_text("not a folder")
+    client = make_client(sandbox, cache=cache)
+    first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    looked_up: list[str] = []
+    real = BaseCache.get_response
+
+    def get_response(self, key, default=None):
+        looked_up.append(key)
+        return real(self, key, default)
+
+    monkeypatch.setattr(BaseCache, "get_response", get_response)
+    sent = len(sandbox.log)
+    again = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(sandbox.log) == sent and looked_up == []
+    pd.testing.assert_frame_equal(again, first)
+
+
 def _public_gets() -> list[str]:
     from esiframe.spec import bundled_spec
 
