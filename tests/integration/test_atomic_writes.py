@@ -15,7 +15,6 @@ import pathlib
 import random
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,22 +22,10 @@ from typing import Any
 import atomic_writer
 import duckdb
 import pytest
-
-from esiframe.swap import exchange
+from swaps import swaps_here
 
 KILLS = 20
-
-
-def _swaps() -> bool:
-    """Whether this system swaps directories atomically (then raw readers never see a mix)."""
-    with tempfile.TemporaryDirectory() as folder:
-        first, second = pathlib.Path(folder, "a"), pathlib.Path(folder, "b")
-        first.mkdir()
-        second.mkdir()
-        return exchange(first, second)
-
-
-SWAPS = _swaps()
+SWAPS = swaps_here()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +15,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
+from swaps import swaps_here
 
 from esiframe import commit
 from esiframe.export import read_parquet, to_parquet
-from esiframe.swap import exchange
 
 
 class Killed(BaseException):
@@ -68,18 +67,7 @@ def journal_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(commit, "exchange", lambda first, second: False)
 
 
-def swaps(folder: pathlib.Path) -> bool:
-    (folder / "a").mkdir()
-    (folder / "b").mkdir()
-    return exchange(folder / "a", folder / "b")
-
-
-def _swaps_here() -> bool:
-    with tempfile.TemporaryDirectory() as folder:
-        return swaps(pathlib.Path(folder))
-
-
-needs_swap = pytest.mark.skipif(not _swaps_here(), reason="no atomic directory swap here")
+needs_swap = pytest.mark.skipif(not swaps_here(), reason="no atomic directory swap here")
 
 
 def swap_leftovers(path: pathlib.Path) -> list[pathlib.Path]:
