@@ -2,15 +2,19 @@
 
 The sandbox runs in its own process with 50 ms added to every answer (a round trip to
 ESI) and is warmed first, so the server's own data generation is not measured. Every
-case runs in a fresh Python process (imports done before the clock starts), so peak RSS
-is the case's own. Printed for each page count, median of ``--runs``:
+case runs in a fresh Python process (pandas and requests imported before the clock starts;
+esiframe's import and its first-use imports are timed), so peak RSS is the case's own.
+Printed for each page count, median of ``--runs``:
 
 - the sequential ``requests`` loop + ``pd.DataFrame`` + ``pd.to_datetime`` (the hand loop);
 - the same with 16 threads (the loop a skilled user writes: page 1, then 2..N at once);
 - ``ef.get`` with the default settings (HTTP cache on, a new cache each run) and with
   ``cache=False``: seconds, peak RSS, requests sent;
 - ``ef.get`` warm from a **new process** within Expires (the cache of a cold run);
-- column access (``df["price"]``) on the result, against the same frame without attrs.
+- column access (``df["price"]``) on the result, against the same frame without attrs;
+- the CPU seconds of each case's process and of the sandbox while it ran. The two share
+  this machine's cores: when their sum nears cores x seconds, the case is bound by CPU,
+  not by the latency.
 
     python tests/benchmarks/bench_get.py [--runs N] [--pages 100,300,1000] [--quick]
 """
@@ -19,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import requests
 
@@ -96,11 +102,15 @@ def attrs_ratio(df):
         return statistics.median(laps)
     return timed(df) / timed(bare)
 
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 run = {"loop": loop, "threads": threads, "esiframe": esiframe_get}[kind]
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), cpu()
 df, sent = run()
-seconds = time.perf_counter() - start
-out = {"seconds": seconds, "rows": len(df), "requests": sent,
+seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
+out = {"seconds": seconds, "rows": len(df), "requests": sent, "cpu": cpu_seconds,
        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 if kind == "esiframe":
     out["attrs_ratio"] = attrs_ratio(df)
@@ -128,14 +138,26 @@ def start_sandbox(pages: int, latency: float) -> tuple[subprocess.Popen[str], st
     raise RuntimeError("the sandbox did not answer")
 
 
-def case(kind: str, url: str, cache: str = "-") -> dict[str, float]:
-    """One measurement in a fresh process (its own imports, its own peak RSS)."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds the sandbox process has used so far (Linux; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def case(kind: str, url: str, server: int, cache: str = "-") -> dict[str, float]:
+    """One measurement in a fresh process (its own imports, its own peak RSS), with the CPU
+    time it and the sandbox (``server``, a pid) spent: the two share this machine's cores."""
+    before = server_cpu(server)
     done = subprocess.run(
         [sys.executable, "-c", CASE, kind, url, cache], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{done.stderr[-2000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["server_cpu"] = server_cpu(server) - before
     return result
 
 
@@ -143,17 +165,17 @@ def medians(samples: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
 
-def measure(url: str, runs: int) -> list[tuple[str, dict[str, float]]]:
+def measure(url: str, server: int, runs: int) -> list[tuple[str, dict[str, float]]]:
     """Every case ``runs`` times, interleaved so that machine noise hits all alike."""
     names = ["hand loop", "16-thread loop", "ef.get (default, cache on)", "ef.get cache=False"]
     samples: dict[str, list[dict[str, float]]] = {n: [] for n in [*names, "ef.get warm"]}
     for _ in range(runs):
-        samples["hand loop"].append(case("loop", url))
-        samples["16-thread loop"].append(case("threads", url))
+        samples["hand loop"].append(case("loop", url, server))
+        samples["16-thread loop"].append(case("threads", url, server))
         cache = tempfile.mkdtemp(prefix="esiframe-bench-")
-        samples["ef.get (default, cache on)"].append(case("esiframe", url, cache))
-        samples["ef.get warm"].append(case("esiframe", url, cache))  # a new process
-        samples["ef.get cache=False"].append(case("esiframe", url))
+        samples["ef.get (default, cache on)"].append(case("esiframe", url, server, cache))
+        samples["ef.get warm"].append(case("esiframe", url, server, cache))  # a new process
+        samples["ef.get cache=False"].append(case("esiframe", url, server))
     return [(name, medians(s)) for name, s in samples.items()]
 
 
@@ -163,13 +185,14 @@ def table(pages: int, rows: list[tuple[str, dict[str, float]]]) -> None:
     print(f"\n{pages} pages x 1000 orders")
     print(
         f"{'case':28} {'seconds':>8} {'vs loop':>8} {'vs 16thr':>9} {'RSS MiB':>8} "
-        f"{'requests':>9} {'attrs':>6}"
+        f"{'requests':>9} {'attrs':>6} {'CPU s':>6} {'sandbox CPU s':>13}"
     )
     for name, m in rows:
         ratio = f"{m['attrs_ratio']:.2f}x" if "attrs_ratio" in m else ""
         print(
             f"{name:28} {m['seconds']:8.2f} {loop / m['seconds']:7.1f}x "
-            f"{threads / m['seconds']:8.2f}x {m['rss_mib']:8.0f} {m['requests']:9.0f} {ratio:>6}"
+            f"{threads / m['seconds']:8.2f}x {m['rss_mib']:8.0f} {m['requests']:9.0f} {ratio:>6} "
+            f"{m['cpu']:6.2f} {m['server_cpu']:13.2f}"
         )
 
 
@@ -189,8 +212,8 @@ def main() -> None:
     for pages in counts:
         process, url = start_sandbox(pages, args.latency)
         try:
-            case("threads", url)  # warm the sandbox's page cache
-            table(pages, measure(url, runs))
+            case("threads", url, process.pid)  # warm the sandbox's page cache
+            table(pages, measure(url, process.pid, runs))
         finally:
             process.kill()
     print(
