@@ -9,6 +9,7 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -27,7 +28,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .httpcache import cache_owner, cached_session, save_later
+from .httpcache import cache_key, cache_owner, cached_session, save_later, stored
 from .httpcache import clear as clear_file
 from .ledger import LEDGER_FILE, Ledger
 from .limits import HIDDEN_WINDOW, Limiter, RouteLimit, Wait, backoff
@@ -69,6 +70,7 @@ def _dropped() -> tuple[type[Exception], ...]:
         requests.exceptions.ChunkedEncodingError,
         requests.exceptions.ContentDecodingError,
     )
+
 
 #: Waits at least this long are logged as warnings (visible without logging set up).
 _LOUD_WAIT = 5.0
@@ -169,12 +171,14 @@ class Transport:
         self._said_lock = threading.Lock()
         self.cache_path = cache_file(cache) if cache else None
         self._cached = False  # a requests-cache session (it takes only_if_cached=...)
-        self.session: requests.Session  # ESI, through the cache if there is one
+        self._session: requests.Session | None = None  # ESI through the cache: see session
+        self._session_lock = threading.Lock()
+        self._builder: threading.Thread | None = None
         self.direct: requests.Session  # ESI, no cache (see _direct)
         self.plain: requests.Session  # the SSO: another host, the environment as usual
         if isinstance(connection, requests.Session):
             self.cache_path = None
-            self.session = self.direct = self.plain = connection
+            self._session = self.direct = self.plain = connection
             connection.headers.update(headers)
         else:
             self._sessions(headers, max_workers, connection)
@@ -182,28 +186,64 @@ class Transport:
     def _sessions(
         self, headers: Mapping[str, str], max_workers: int, adapter: BaseAdapter | None
     ) -> None:
-        """The three sessions, on one connection pool (or the given adapter)."""
+        """The sessions, on one connection pool (or the given adapter); the cached one is
+        built on first use (see :attr:`session`)."""
         import requests
         from requests.adapters import HTTPAdapter
 
+        self._adapter = adapter or HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(max_workers, 4) * 2
+        )
+        self._headers = dict(headers)
+        self.direct = self._fit(requests.Session())
+        self.plain = self._fit(requests.Session(), environment=False)
         if self.cache_path is not None:
             os.makedirs(self.cache_path.parent, exist_ok=True)
-            self.session = cached_session(self.cache_path)
-            self.direct = requests.Session()
             self._cached = True
         else:
-            self.session = self.direct = requests.Session()
-        self.plain = requests.Session()
-        adapter = adapter or HTTPAdapter(pool_connections=4, pool_maxsize=max(max_workers, 4) * 2)
-        for session in {id(s): s for s in (self.session, self.direct, self.plain)}.values():
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers.update(headers)
-            if session is not self.plain:
-                _settle_environment(session, self.base_url)
+            self._session = self.direct
+
+    def _fit(self, session: requests.Session, *, environment: bool = True) -> requests.Session:
+        session.mount("http://", self._adapter)
+        session.mount("https://", self._adapter)
+        session.headers.update(self._headers)
+        if environment:
+            _settle_environment(session, self.base_url)
+        return session
+
+    @property
+    def session(self) -> requests.Session:
+        """ESI through the cache: requests-cache's session, built on first use.
+
+        Importing requests-cache takes about 0.1 s. A first request in a new process
+        asks the cache file itself (:func:`~esiframe.httpcache.stored`) and, when the
+        answer is not there, goes out at once while this is built in the background.
+        """
+        with self._session_lock:
+            if self._session is None:
+                assert self.cache_path is not None
+                self._session = self._fit(cached_session(self.cache_path))
+            return self._session
+
+    def _build_soon(self) -> None:
+        """Build the cached session in the background (once)."""
+        with self._session_lock:
+            if self._builder is not None or self._session is not None:
+                return
+            self._builder = threading.Thread(
+                target=self._build_quietly, name="esiframe-cache-setup", daemon=True
+            )
+            self._builder.start()
+
+    def _build_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # the next use builds it again and says why
+            self.session  # noqa: B018
 
     def close(self) -> None:
-        self.session.close()
+        if self._builder is not None:
+            self._builder.join()
+        if self._session is not None and self._session is not self.direct:
+            self._session.close()
         self.direct.close()
         self.plain.close()
         if self.ledger is not None:
@@ -326,11 +366,25 @@ class Transport:
     def _request(self, req: _Outgoing) -> tuple[requests.Response, CacheState]:
         """Send ``req`` through the cache, or past it (see :meth:`_direct`)."""
         kwargs = _kwargs(req.query, req.headers, req.body) | {"timeout": self.timeout}
-        if not req.use_cache or not req.cache_read or not self._cached:
+        if not req.use_cache or not req.cache_read or not self._cached or self._absent(req):
             return self._direct(req, kwargs)
         kwargs["force_refresh"] = req.force_refresh  # requests-cache's own argument
         raw = self.session.request(req.method, req.url, **kwargs)
         return raw, _cache_state(raw)
+
+    def _absent(self, req: _Outgoing) -> bool:
+        """Whether ``req``'s answer is certainly not in the cache, asked of the file itself
+        while the cached session is not built yet (which then starts building)."""
+        import requests
+
+        if self._session is not None:
+            return False  # requests-cache's own lookup answers
+        assert self.cache_path is not None
+        asked = requests.Request(req.method, req.url, **_kwargs(req.query, req.headers, req.body))
+        key = cache_key(self.direct.prepare_request(asked), verify=self.direct.verify)
+        absent = not stored(self.cache_path, key)  # asked before the build touches the file
+        self._build_soon()
+        return absent
 
     def _direct(
         self, req: _Outgoing, kwargs: dict[str, Any]
@@ -341,7 +395,8 @@ class Transport:
         raw = self.direct.request(req.method, req.url, stream=True, **kwargs)
         _read_whole(raw)
         if req.use_cache and self._cached and raw.status_code == 200:
-            save_later(self.session, raw)
+            assert self.cache_path is not None
+            save_later(self.cache_path, lambda: self.session, raw)
             return raw, "fresh"
         return raw, _cache_state(raw)  # "uncached", or the caller's own 304
 

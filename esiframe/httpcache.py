@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import hashlib
 import json
 import threading
@@ -41,10 +42,24 @@ __all__ = [
     "cached_session",
     "clear",
     "save_later",
+    "stored",
 ]
 
 #: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
 VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
+#: What requests-cache leaves out of keys and stored requests (its own default list, given
+#: explicitly so that :func:`stored` makes the same keys without importing requests-cache).
+IGNORED = (
+    "Authorization",
+    "Proxy-Authorization",
+    "X-API-Key",
+    "X-Auth-Token",
+    "X-API-Token",
+    "X-Access-Token",
+    "access_token",
+    "api_key",
+    "apikey",
+)
 
 
 def cache_owner(authorization: str | None) -> str:
@@ -66,8 +81,7 @@ def cache_owner(authorization: str | None) -> str:
 def cache_key(
     request: Any,
     match_headers: Any = None,
-    serializer: Any = None,
-    ignored_parameters: Any = None,
+    ignored_parameters: Any = IGNORED,
     **kwargs: Any,
 ) -> str:
     """The cache key: method, URL, body, ESI's Vary headers, and whose data it is.
@@ -82,6 +96,8 @@ def cache_key(
     such as ``access_token`` left out): its ``url_normalize`` cost about
     0.25 ms a key, and a cached lookup takes three keys. A spelling left
     unnormalised only misses the cache; distinct requests never share a key.
+    The serializer is not part of it: one file holds one serializer's values,
+    and a value it cannot read is a miss.
     """
     headers = request.headers
     names = sorted(match_headers or VARY, key=str.lower)
@@ -91,7 +107,6 @@ def cache_key(
         request.body or b"",
         str(bool(kwargs.get("verify", True))),
         *(f"{name.lower()}={headers[name]}" for name in names if name in headers),
-        str(serializer),
     ]
     key = hashlib.blake2b(digest_size=8)
     for part in parts:
@@ -115,8 +130,9 @@ def _normal_url(url: str, ignored: frozenset[str]) -> str:
 class _Writer:
     """The one writer thread of one table of one cache file, and what waits for it."""
 
-    def __init__(self, path: str, table: str, serialize: Callable[[Any], Any]) -> None:
-        self.path, self.table, self.serialize = path, table, serialize
+    def __init__(self, path: str, table: str) -> None:
+        self.path, self.table = path, table
+        self.serialize: Callable[[Any], Any] | None = None  # set by the cache's QueuedDict
         self.pending: dict[str, Any] = {}
         self.unsaved: deque[Callable[[], None]] = deque()  # saves still to turn into entries
         self.busy = False
@@ -140,6 +156,11 @@ class _Writer:
         with self.changed:
             self._settle(everything=True)  # a queued save may be the entry asked for
             return self.pending.get(key)
+
+    def idle(self) -> bool:
+        """Nothing queued, pending or being committed: the file holds all there is."""
+        with self.changed:
+            return not self.pending and not self.unsaved and not self.busy
 
     def flush(self) -> None:
         """Wait until everything queued so far is committed (or given up on)."""
@@ -197,6 +218,7 @@ class _Writer:
             self.changed.notify_all()
 
     def _commit(self, connection: sqlite3.Connection, batch: dict[str, Any]) -> None:
+        assert self.serialize is not None  # entries are put only through a QueuedDict
         rows = [
             (key, self.serialize(value), getattr(value, "expires_unix", None))
             for key, value in batch.items()
@@ -216,12 +238,14 @@ _writers: dict[tuple[str, str], _Writer] = {}
 _writers_lock = threading.Lock()
 
 
-def _writer(path: str, table: str, serialize: Callable[[Any], Any]) -> _Writer:
+def _writer(path: str, table: str, serialize: Callable[[Any], Any] | None = None) -> _Writer:
     """The writer of a table, shared by every cache on that file in this process."""
     with _writers_lock:
         key = (str(Path(path).resolve()), table)
         if key not in _writers:
-            _writers[key] = _Writer(path, table, serialize)
+            _writers[key] = _Writer(path, table)
+        if serialize is not None:
+            _writers[key].serialize = serialize
         return _writers[key]
 
 
@@ -250,6 +274,11 @@ def _queued_dict_class() -> type[Any]:
             if value is not None:  # a fresh object, as a read from disk gives
                 return self.deserialize(key, self.serialize(value))
             return super().__getitem__(key)  # type: ignore[no-untyped-call]
+
+        def __del__(self) -> None:
+            # closed by the garbage collector, in whatever thread, perhaps one the writer is
+            # waiting for: no flush (the writes are the writer's, not this object's)
+            SQLiteDict.close(self)  # type: ignore[no-untyped-call]
 
     for name in ("__delitem__", "__iter__", "bulk_delete", "clear", "count", "sorted", "close"):
         setattr(QueuedDict, name, _flushed(getattr(SQLiteDict, name)))
@@ -292,19 +321,45 @@ def cached_session(path: Path) -> Any:
         expire_after=0,
         allowable_codes=(200,),
         allowable_methods=("GET",),
+        ignored_parameters=IGNORED,
         key_fn=cache_key,
     )
 
 
-def save_later(session: Any, response: Any) -> None:
-    """Store ``response`` (sent by a plain session) in ``session``'s cache as ``session`` would
-    have, by requests-cache's own rules (key, ``Expires``, what may be stored), on the cache's
-    writer thread: the thread that fetched it goes on at once.
+def save_later(path: Path, session: Callable[[], Any], response: Any) -> None:
+    """Store ``response`` (sent by a plain session) in the cache file ``path`` as the cached
+    ``session()`` would have, by requests-cache's own rules (key, ``Expires``, what may be
+    stored), on the file's writer thread: the thread that fetched it goes on at once, and
+    ``session()`` (which may still be importing requests-cache) is called there.
 
-    Used for pages known not to be in the cache (see ``Transport``): the whole request-cache
-    round (key, lookup, copy, serialization) would otherwise run on the request path.
+    Used for answers known not to be in the cache (see ``Transport``): the whole
+    requests-cache round (key, lookup, copy, serialization) would otherwise run on the
+    request path.
     """
-    session.cache.responses.writer.later(lambda: _save(session, response))
+    _writer(str(path), "responses").later(lambda: _save(session(), response))
+
+
+def stored(path: Path, key: str) -> bool:
+    """Whether the cache file ``path`` may hold an answer under ``key`` (fresh or stale),
+    found without requests-cache: False only when it certainly does not.
+
+    So a first request in a new process goes out while requests-cache loads (about 0.1 s);
+    an answer that is there, or still being written by this process, goes through
+    requests-cache's session as always.
+    """
+    import sqlite3
+
+    writer = _writers.get((str(path.resolve()), "responses"))
+    if writer is not None and not writer.idle():
+        return True
+    if not path.exists():
+        return False
+    query = "SELECT 1 FROM responses WHERE key=? UNION ALL SELECT 1 FROM redirects WHERE key=?"
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return db.execute(query, (key, key)).fetchone() is not None
+    except sqlite3.Error:  # no tables yet, locked too long: requests-cache decides
+        return True
 
 
 def _save(session: Any, response: Any) -> None:

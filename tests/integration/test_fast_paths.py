@@ -10,7 +10,7 @@ from frametypes import check_frame
 
 import esiframe as ef
 from esiframe.fetcher import FetchContext
-from esiframe.httpcache import cached_session, save_later
+from esiframe.httpcache import cache_key, cached_session, save_later, stored
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
 from esiframe.sandbox.messages import SandboxResponse
@@ -195,9 +195,7 @@ def test_pending_cache_writes_are_seen_by_every_cache_on_the_file(sandbox, tmp_p
     two.close()
 
 
-def test_an_answer_saved_later_is_found_at_once_as_the_cache_would_have_kept_it(
-    sandbox, tmp_path
-):
+def test_an_answer_saved_later_is_found_at_once_as_the_cache_would_have_kept_it(sandbox, tmp_path):
     # Pages known to be new go out through a plain session and are stored by the writer
     # thread: a lookup right after (queued, not yet stored) must find them all the same,
     # under the key and with the Expires the cached session itself would have given.
@@ -207,14 +205,33 @@ def test_an_answer_saved_later_is_found_at_once_as_the_cache_would_have_kept_it(
     headers = {"X-Compatibility-Date": "2026-08-04"}
     pages = [requests.get(url, params={**QUERY, "page": n}, headers=headers) for n in (1, 2)]
     for page in pages:
-        save_later(cached, page)
+        save_later(path, lambda: cached, page)
     for n, page in zip((1, 2), pages, strict=True):
         seen = cached.get(url, params={**QUERY, "page": n}, headers=headers)
         assert seen.from_cache and seen.content == page.content
         assert seen.expires is not None and seen.headers["ETag"] == page.headers["ETag"]
-    save_later(cached, requests.get(url, params={"page": 1}, headers=headers))  # a 400
+    save_later(path, lambda: cached, requests.get(url, params={"page": 1}, headers=headers))  # 400
     cached.close()  # everything queued is committed first
     assert cached_session(path).cache.responses.count() == 2  # only 200s are kept
+
+
+def test_the_cache_file_itself_says_what_it_certainly_does_not_hold(sandbox, tmp_path):
+    # Before requests-cache is loaded, a first request asks the file: "not there" must be
+    # certain (no file, no such key, nothing queued), and the key must be requests-cache's.
+    path = tmp_path / "http_cache.sqlite"
+    url = f"{sandbox.url}/markets/10000002/orders"
+    page = requests.get(url, params=QUERY, headers={"X-Compatibility-Date": "2026-08-04"})
+    key = cache_key(page.request)
+    assert not stored(path, key)  # no file yet
+    cached = cached_session(path)
+    assert cached.cache.create_key(page.request) == key
+    assert not stored(path, key)  # a file without it
+    save_later(path, lambda: cached, page)
+    assert stored(path, key)  # queued or committed: never "certainly not"
+    cached.close()
+    assert stored(path, key)
+    other = cache_key(requests.Request("GET", url, params={**QUERY, "page": 2}).prepare())
+    assert not stored(path, other)
 
 
 ORDERS_PATH = "/markets/{region_id}/orders"

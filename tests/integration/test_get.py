@@ -104,23 +104,33 @@ def test_pages_limits_the_walk(sandbox, make_client):
     assert sandbox.log.count(operation_id="GetMarketsRegionIdOrders") == 2
 
 
-def test_a_cold_walk_looks_only_page_one_up_in_the_cache(
+def test_a_cold_walk_asks_the_cache_file_once_and_never_requests_cache(
     esi_sandbox_factory, make_client, monkeypatch
 ):
     from requests_cache.backends.base import BaseCache
 
+    from esiframe import http
+
     looked_up: list[str] = []
-    real = BaseCache.get_response
+    asked: list[str] = []
+    real, real_stored = BaseCache.get_response, http.stored
 
     def get_response(self, key, default=None):
         looked_up.append(key)
         return real(self, key, default)
 
+    def stored(path, key):
+        asked.append(key)
+        return real_stored(path, key)
+
     monkeypatch.setattr(BaseCache, "get_response", get_response)
+    monkeypatch.setattr(http, "stored", stored)
     sb = esi_sandbox_factory(sizes=SMALL, limits=SandboxLimits(cache_seconds=4))
     client = make_client(sb)
     first = client.get("GetMarketsRegionIdOrders", region_id=10000002)
-    assert len(looked_up) == 1  # page 1 was not cached, so pages 2..N were not either
+    # page 1 was looked for in the file itself (requests-cache still loading) and was not
+    # there, so pages 2..N were not either: none went through requests-cache's lookup
+    assert len(asked) == 1 and looked_up == []
     assert first.attrs["esi"]["cache"]["fresh"] == SMALL.forge_order_pages
     # every page was stored all the same: after Expires each one is revalidated (next test)
 
@@ -531,9 +541,7 @@ def test_a_refresh_that_shrinks_the_page_count_starts_the_walk_again(
     df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert df["order_id"].tolist() == [101, 102]  # the new snapshot, whole
     assert served["page 1"] == 2
-    assert set(df.attrs["esi"]["responses"]["last_modified"]) == {
-        pd.Timestamp(new).isoformat()
-    }
+    assert set(df.attrs["esi"]["responses"]["last_modified"]) == {pd.Timestamp(new).isoformat()}
 
 
 def test_a_request_never_answered_raises_a_transport_error(esi_sandbox_factory, make_client):
