@@ -11,6 +11,7 @@ from frametypes import check_frame
 import esiframe as ef
 from esiframe.fetcher import FetchContext
 from esiframe.httpcache import cache_key, cached_session, save_later, stored
+from esiframe.results import RESULTS_DIR, ResultStore
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
 from esiframe.sandbox.messages import SandboxResponse
@@ -232,6 +233,22 @@ def test_the_cache_file_itself_says_what_it_certainly_does_not_hold(sandbox, tmp
     assert stored(path, key)
     other = cache_key(requests.Request("GET", url, params={**QUERY, "page": 2}).prepare())
     assert not stored(path, other)
+
+
+def test_a_new_client_finds_the_pages_another_stored_without_asking_esi(
+    sandbox, make_client, tmp_path
+):
+    # A new process asks the cache file itself whether page 1 is there (requests-cache still
+    # loading): it must find what requests-cache stored, under the same key, or ESI is asked.
+    first = make_client(sandbox)
+    built = first.get("GetMarketsRegionIdOrders", region_id=10000002)
+    first.close()  # every page committed: the file alone answers now
+    ResultStore(tmp_path / "cache" / RESULTS_DIR).clear()  # the pages must answer, not the frame
+    sent = len(sandbox.log)
+    again = make_client(sandbox).get("GetMarketsRegionIdOrders", region_id=10000002)
+    assert len(sandbox.log) == sent
+    assert again.attrs["esi"]["cache"]["cache"] == built.attrs["esi"]["pages"]
+    pd.testing.assert_frame_equal(again, built)
 
 
 ORDERS_PATH = "/markets/{region_id}/orders"
