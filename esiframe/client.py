@@ -605,7 +605,8 @@ class Client:
         )
         meta = metadata(op, jobs, request.options, context)
         result.attrs["esi"] = FrozenMeta(meta)  # frozen last: nothing changes it after
-        result.attrs[DATE_COLUMNS_ATTR] = date_columns(record_schema(op))
+        if dates := date_columns(record_schema(op)):  # an empty list too is copied by every
+            result.attrs[DATE_COLUMNS_ATTR] = dates  # derived frame (pandas deep-copies attrs)
         if memo_key is not None and not result.attrs["esi"]["errors"]:
             expires = valid_until(result.attrs["esi"])
             # on disk (memory-mapped, read back as fast as a copy from memory) when it fits

@@ -9,6 +9,7 @@ import requests
 from frametypes import check_frame
 
 import esiframe as ef
+from esiframe.export import DATE_COLUMNS_ATTR
 from esiframe.fetcher import FetchContext
 from esiframe.httpcache import cache_key, cached_session, save_later, stored
 from esiframe.results import RESULTS_DIR, ResultStore
@@ -102,6 +103,16 @@ def test_metadata_is_shared_by_derived_frames_and_cannot_be_changed(sandbox, mak
         meta["pages"] = 0
     with pytest.raises(TypeError):
         meta["cache"]["fresh"] = 0
+
+
+def test_only_frames_with_esi_dates_carry_the_list_of_date_columns(sandbox, make_client):
+    # pandas deep-copies attrs into every derived frame: an entry that says nothing costs
+    # every column access, so orders (no date fields) carry the frozen metadata alone
+    client = make_client(sandbox, cache=False)
+    orders = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    history = client.get("GetMarketsRegionIdHistory", region_id=10000002, type_id=34)
+    assert list(orders.attrs) == ["esi"]
+    assert history.attrs[DATE_COLUMNS_ATTR] == ["date"]
 
 
 def test_metadata_survives_a_json_round_trip(sandbox, make_client):
