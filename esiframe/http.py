@@ -9,7 +9,6 @@ and turns error statuses into exceptions.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -236,8 +235,16 @@ class Transport:
             self._builder.start()
 
     def _build_quietly(self) -> None:
-        with contextlib.suppress(Exception):  # the next use builds it again and says why
+        """Build the cached session; if it cannot be built, say so once: answers then go
+        uncached, and a use that needs the cache (a stored answer) raises the reason."""
+        try:
             self.session  # noqa: B018
+        except Exception as exc:
+            log.warning(
+                "the HTTP cache %s cannot be used (%s): answers are not cached",
+                self.cache_path,
+                exc,
+            )
 
     def close(self) -> None:
         if self._builder is not None:

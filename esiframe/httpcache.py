@@ -218,6 +218,8 @@ class _Writer:
             self.changed.notify_all()
 
     def _commit(self, connection: sqlite3.Connection, batch: dict[str, Any]) -> None:
+        if not batch:  # e.g. every queued save failed: nothing to write
+            return
         assert self.serialize is not None  # entries are put only through a QueuedDict
         rows = [
             (key, self.serialize(value), getattr(value, "expires_unix", None))

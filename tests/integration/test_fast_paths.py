@@ -262,6 +262,28 @@ def test_a_new_client_finds_the_pages_another_stored_without_asking_esi(
     pd.testing.assert_frame_equal(again, built)
 
 
+def test_a_cache_that_cannot_be_opened_is_said_once_and_the_answers_still_come(
+    sandbox, make_client, monkeypatch, caplog
+):
+    import sqlite3
+
+    from esiframe import http, httpcache
+
+    def refused(path):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(http, "cached_session", refused)
+    client = make_client(sandbox)
+    df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    whole = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    pd.testing.assert_frame_equal(df, whole)
+    said = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+    assert len(said) == 1 and str(client.transport.cache_path) in said[0]
+    writer = httpcache._writers[(str(client.transport.cache_path.resolve()), "responses")]
+    writer.flush()  # the failed saves are given up, and the writer goes on
+    assert writer.idle() and writer.thread.is_alive()
+
+
 ORDERS_PATH = "/markets/{region_id}/orders"
 
 
