@@ -230,16 +230,17 @@ class Transport:
             if self._builder is not None or self._session is not None:
                 return
             self._builder = threading.Thread(
-                target=self._build_quietly, name="esiframe-cache-setup", daemon=True
+                target=self._build_or_do_without, name="esiframe-cache-setup", daemon=True
             )
             self._builder.start()
 
-    def _build_quietly(self) -> None:
-        """Build the cached session; if it cannot be built, say so once: answers then go
-        uncached, and a use that needs the cache (a stored answer) raises the reason."""
+    def _build_or_do_without(self) -> None:
+        """Build the cached session; if it cannot be built, say so once and go on without
+        the cache, as ``cache=False`` would."""
         try:
             self.session  # noqa: B018
         except Exception as exc:
+            self._cached = False
             log.warning(
                 "the HTTP cache %s cannot be used (%s): answers are not cached",
                 self.cache_path,
