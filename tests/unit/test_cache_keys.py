@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from esiframe.httpcache import VARY, cache_key
+from esiframe.httpcache import IGNORED, VARY, cache_key
 
 URL = "https://esi.evetech.net/markets/10000002/orders"
 HEADERS = {"Accept-Language": "en", "X-Compatibility-Date": "2026-08-04", "X-Tenant": "tq"}
@@ -94,3 +94,12 @@ def test_parameters_requests_cache_ignores_stay_out_of_the_key():
     )
     owned = cache_key(request(Authorization=token(2112000001)), ignored_parameters=ignored)
     assert owned.endswith("-character:2112000001")
+
+
+def test_every_credential_requests_cache_would_leave_out_is_left_out():
+    """esiframe passes its own list (to make keys before requests-cache loads): it must keep
+    out at least what requests-cache itself would, tokens above all."""
+    from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
+
+    assert set(DEFAULT_IGNORED_PARAMS) <= set(IGNORED)
+    assert "Authorization" in IGNORED
