@@ -972,6 +972,30 @@ def test_the_sqlite_ledger_keeps_threads_and_connections_exact(
     assert sum(granted) == (200 - 2 - 2) // 5  # never one reservation more than fits
 
 
+def test_processes_starting_at_once_all_open_a_new_ledger(tmp_path: Path) -> None:
+    # Switching a new file to WAL answers "database is locked" at once, without SQLite's busy
+    # wait, to whoever comes second (seen in CI: three processes started together). Six
+    # connections at once, 200 times: every one must open it.
+    failures: list[str] = []
+
+    def open_it(path: Path, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            with Ledger(path).transaction():
+                pass
+        except LedgerError as exc:
+            failures.append(str(exc))
+
+    for round_ in range(200):
+        path, start = tmp_path / str(round_) / LEDGER_FILE, threading.Barrier(6)
+        threads = [threading.Thread(target=open_it, args=(path, start)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []
+
+
 def test_an_unusable_ledger_file_is_an_esi_error_naming_it(
     clock: FakeClock, tmp_path: Path
 ) -> None:
