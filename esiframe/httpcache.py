@@ -26,10 +26,11 @@ import contextlib
 import hashlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ __all__ = [
     "save_later",
     "stored",
 ]
+
+_T = TypeVar("_T")
 
 #: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
 VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -184,15 +187,23 @@ class _Writer:
                 return
 
     def _run(self) -> None:
+        connection = _when_unlocked(self._connect)
+        while True:
+            self._round(connection)
+
+    def _connect(self) -> sqlite3.Connection:
         import sqlite3
 
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout=30000")
-        # as requests-cache sets it for WAL: a commit is atomic but not fsynced at once
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        while True:
-            self._round(connection)
+        try:
+            connection.execute("PRAGMA busy_timeout=30000")
+            # as requests-cache sets it for WAL: a commit is atomic but not fsynced at once
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def _round(self, connection: sqlite3.Connection) -> None:
         """Wait for work; turn the saves queued so far into entries; commit them all."""
@@ -312,11 +323,27 @@ class QueuedWrites:
         return cache
 
 
+def _when_unlocked(make: Callable[[], _T], timeout: float = 30.0) -> _T:
+    """``make()``, tried again while SQLite answers "database is locked" at once: processes
+    opening a new cache file together each switch it to WAL, and the losers of that switch
+    get no busy wait. It lasts a moment; other errors are raised at once."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return make()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def cached_session(path: Path) -> Any:
     """A requests-cache session on the SQLite file ``path`` honouring ESI's ``Expires``."""
     from requests_cache import CachedSession
 
-    backend = QueuedWrites.backend(str(path), wal=True, busy_timeout=30_000)
+    backend = _when_unlocked(lambda: QueuedWrites.backend(str(path), wal=True, busy_timeout=30_000))
     return CachedSession(
         backend=backend,
         cache_control=True,

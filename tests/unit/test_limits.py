@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import pytest
 from fakeclock import FakeClock
 from requests.structures import CaseInsensitiveDict
+from together import failures_at_once
 
 from esiframe.errors import EsiError
 from esiframe.ledger import LEDGER_FILE, Ledger, LedgerError
@@ -976,23 +977,14 @@ def test_processes_starting_at_once_all_open_a_new_ledger(tmp_path: Path) -> Non
     # Switching a new file to WAL answers "database is locked" at once, without SQLite's busy
     # wait, to whoever comes second (seen in CI: three processes started together). Six
     # connections at once, 200 times: every one must open it.
-    failures: list[str] = []
+    def open_it(path: Path) -> None:
+        with Ledger(path).transaction():
+            pass
 
-    def open_it(path: Path, start: threading.Barrier) -> None:
-        start.wait()
-        try:
-            with Ledger(path).transaction():
-                pass
-        except LedgerError as exc:
-            failures.append(str(exc))
-
+    failures = []
     for round_ in range(200):
-        path, start = tmp_path / str(round_) / LEDGER_FILE, threading.Barrier(6)
-        threads = [threading.Thread(target=open_it, args=(path, start)) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        path = tmp_path / str(round_) / LEDGER_FILE
+        failures += failures_at_once(lambda path=path: open_it(path))
     assert failures == []
 
 
