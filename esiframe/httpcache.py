@@ -26,12 +26,13 @@ import contextlib
 import hashlib
 import json
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .sqlitefile import open_wal, when_unlocked
 
 if TYPE_CHECKING:
     import sqlite3
@@ -46,7 +47,8 @@ __all__ = [
     "stored",
 ]
 
-_T = TypeVar("_T")
+#: How long a write waits for another process's write (and a new file for its WAL switch).
+_BUSY_SECONDS = 30
 
 #: The headers ESI varies its answers on (docs/esi.md §2), part of every cache key.
 VARY = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -187,23 +189,9 @@ class _Writer:
                 return
 
     def _run(self) -> None:
-        connection = _when_unlocked(self._connect)
+        connection = open_wal(self.path, _BUSY_SECONDS)  # WAL and synchronous as requests-cache
         while True:
             self._round(connection)
-
-    def _connect(self) -> sqlite3.Connection:
-        import sqlite3
-
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            connection.execute("PRAGMA busy_timeout=30000")
-            # as requests-cache sets it for WAL: a commit is atomic but not fsynced at once
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
 
     def _round(self, connection: sqlite3.Connection) -> None:
         """Wait for work; turn the saves queued so far into entries; commit them all."""
@@ -323,27 +311,14 @@ class QueuedWrites:
         return cache
 
 
-def _when_unlocked(make: Callable[[], _T], timeout: float = 30.0) -> _T:
-    """``make()``, tried again while SQLite answers "database is locked" at once: processes
-    opening a new cache file together each switch it to WAL, and the losers of that switch
-    get no busy wait. It lasts a moment; other errors are raised at once."""
-    import sqlite3
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return make()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
 def cached_session(path: Path) -> Any:
     """A requests-cache session on the SQLite file ``path`` honouring ESI's ``Expires``."""
     from requests_cache import CachedSession
 
-    backend = _when_unlocked(lambda: QueuedWrites.backend(str(path), wal=True, busy_timeout=30_000))
+    backend = when_unlocked(
+        lambda: QueuedWrites.backend(str(path), wal=True, busy_timeout=_BUSY_SECONDS * 1000),
+        _BUSY_SECONDS,
+    )
     return CachedSession(
         backend=backend,
         cache_control=True,

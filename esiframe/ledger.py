@@ -16,12 +16,12 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import EsiError
+from .sqlitefile import open_wal
 
 __all__ = ["LEDGER_FILE", "Ledger", "LedgerError"]
 
@@ -83,20 +83,16 @@ class Ledger:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = _open(self.path, self.timeout)
-                break
-            except sqlite3.OperationalError as exc:
-                # processes opening a new file at once: switching it to WAL answers "locked"
-                # at once, without SQLite's busy wait; the switch is done in a moment
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise self._error("could not open", exc) from exc
-                time.sleep(0.01)
-            except (OSError, sqlite3.Error) as exc:
-                raise self._error("could not open", exc) from exc
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = open_wal(self.path, self.timeout)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._error("could not open", exc) from exc
+        try:
+            connection.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            connection.close()
+            raise self._error("could not open", exc) from exc
         self._connection, self._pid = connection, os.getpid()
         return connection
 
@@ -106,21 +102,6 @@ class Ledger:
             "esiframe process using this cache directory. If no other process holds it, delete "
             "the file: it only holds limit counts and is rebuilt from ESI's next answers."
         )
-
-
-def _open(path: Path, timeout: float) -> sqlite3.Connection:
-    """A connection to the ledger in WAL mode with its table; closed again if that fails."""
-    connection = sqlite3.connect(
-        path, timeout=timeout, isolation_level=None, check_same_thread=False
-    )
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(_SCHEMA)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
