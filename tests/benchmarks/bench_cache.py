@@ -50,11 +50,21 @@ def main(requests_count: int = 1000, runs: int = 5) -> dict[str, float]:
         for n in range(1, requests_count + 1)
     ]
     prepared = [p.prepare() for p in pages]
-    path = Path(tempfile.mkdtemp(prefix="esiframe-bench-")) / "http_cache.sqlite"
+    with tempfile.TemporaryDirectory(prefix="esiframe-bench-") as folder:
+        results = _measure(prepared, Path(folder) / "http_cache.sqlite", runs)
+    base = results["requests-cache create_key"]
+    print(f"{requests_count:,} page requests, median of {runs} runs")
+    print(f"{'what':<28} {'us each':>8} {'vs create_key':>14}")
+    for name, micro in results.items():
+        print(f"{name:<28} {micro:8.1f} {micro / base:13.2f}x")
+    return results
+
+
+def _measure(prepared: list[Any], path: Path, runs: int) -> dict[str, float]:
     session = cached_session(path)  # an empty cache file, as a cold walk finds it
     assert session.cache.create_key(prepared[0]) == cache_key(prepared[0])  # one key, both ways
     session.close()
-    results = {
+    return {
         "requests-cache create_key": microseconds_each(
             lambda r: create_key(r, IGNORED, list(VARY), verify=True), prepared, runs
         ),
@@ -62,15 +72,9 @@ def main(requests_count: int = 1000, runs: int = 5) -> dict[str, float]:
             lambda r: cache_key(r, verify=True), prepared, runs
         ),
         "stored (the file asked)": microseconds_each(
-            lambda r: stored(path, cache_key(r)), prepared[: max(1, requests_count // 10)], runs
+            lambda r: stored(path, cache_key(r)), prepared[: max(1, len(prepared) // 10)], runs
         ),
     }
-    base = results["requests-cache create_key"]
-    print(f"{requests_count:,} page requests, median of {runs} runs")
-    print(f"{'what':<28} {'us each':>8} {'vs create_key':>14}")
-    for name, micro in results.items():
-        print(f"{name:<28} {micro:8.1f} {micro / base:13.2f}x")
-    return results
 
 
 if __name__ == "__main__":

@@ -172,9 +172,9 @@ def measure(url: str, server: int, runs: int) -> list[tuple[str, dict[str, float
     for _ in range(runs):
         samples["hand loop"].append(case("loop", url, server))
         samples["16-thread loop"].append(case("threads", url, server))
-        cache = tempfile.mkdtemp(prefix="esiframe-bench-")
-        samples["ef.get (default, cache on)"].append(case("esiframe", url, server, cache))
-        samples["ef.get warm"].append(case("esiframe", url, server, cache))  # a new process
+        with tempfile.TemporaryDirectory(prefix="esiframe-bench-") as cache:
+            samples["ef.get (default, cache on)"].append(case("esiframe", url, server, cache))
+            samples["ef.get warm"].append(case("esiframe", url, server, cache))  # a new process
         samples["ef.get cache=False"].append(case("esiframe", url, server))
     return [(name, medians(s)) for name, s in samples.items()]
 
