@@ -3,12 +3,18 @@ arrive, queued cache writes, finished results reused from disk by a new client."
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+import sqlite3
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import requests
 from frametypes import check_frame
 
 import esiframe as ef
+from esiframe import httpcache
 from esiframe.export import DATE_COLUMNS_ATTR
 from esiframe.fetcher import FetchContext
 from esiframe.httpcache import cache_key, cached_session, save_later, stored
@@ -260,6 +266,63 @@ def test_a_new_client_finds_the_pages_another_stored_without_asking_esi(
     assert len(sandbox.log) == sent
     assert again.attrs["esi"]["cache"]["cache"] == built.attrs["esi"]["pages"]
     pd.testing.assert_frame_equal(again, built)
+
+
+def _stored_values(path: Path) -> list[bytes]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return [bytes(row[0]) for row in db.execute("SELECT value FROM responses")]
+
+
+def test_a_walk_takes_a_fraction_of_its_bodies_on_disk(sandbox, make_client, tmp_path):
+    # A region's orders fill hundreds of MB a snapshot: the cache keeps them compressed, and
+    # a new client still takes every page from it, not from ESI.
+    make_client(sandbox).get("GetMarketsRegionIdOrders", region_id=10000002)
+    make_client(sandbox).close()  # every page committed
+    path = tmp_path / "cache" / "http_cache.sqlite"
+    reader = cached_session(path).cache.responses
+    values = _stored_values(path)
+    bodies = [reader.deserialize("-", value).content for value in values]
+    assert len(values) == SIZES.forge_order_pages and all(b.startswith(b"[{") for b in bodies)
+    assert sum(map(len, values)) < sum(map(len, bodies)) / 2
+
+
+def test_a_damaged_cache_entry_is_fetched_again(sandbox, tmp_path):
+    path = tmp_path / "http_cache.sqlite"
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    session = cached_session(path)
+    first = session.get(url, params=QUERY, headers=headers)
+    session.close()
+    (value,) = _stored_values(path)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE responses SET value=?", (value[:20] + bytes(len(value) - 20),))
+    again = cached_session(path).get(url, params=QUERY, headers=headers)
+    assert not again.from_cache and again.status_code == 200 and again.content == first.content
+
+
+def test_entries_kept_uncompressed_are_read_and_compressed_ones_need_zstd(
+    sandbox, tmp_path, monkeypatch
+):
+    # A pyarrow built without zstd stores plain pickles; one with zstd reads them, and a
+    # compressed entry met without zstd is a miss (fetched again), never an error.
+    url = f"{sandbox.url}/markets/10000002/orders"
+    headers = {"X-Compatibility-Date": "2026-08-04"}
+    plain, packed = tmp_path / "plain.sqlite", tmp_path / "packed.sqlite"
+    with monkeypatch.context() as patched:
+        patched.setattr(httpcache, "_codec", lambda: None)
+        session = cached_session(plain)
+        first = session.get(url, params=QUERY, headers=headers)
+        session.close()
+        assert pickle.loads(_stored_values(plain)[0])  # as requests-cache's own pickles
+    kept = cached_session(plain).get(url, params=QUERY, headers=headers)
+    assert kept.from_cache and kept.content == first.content
+    session = cached_session(packed)
+    session.get(url, params=QUERY, headers=headers)
+    session.close()
+    assert _stored_values(packed)[0].startswith(b"EFZ1")  # stored by a pyarrow with zstd
+    monkeypatch.setattr(httpcache, "_codec", lambda: None)
+    missed = cached_session(packed).get(url, params=QUERY, headers=headers)
+    assert not missed.from_cache and missed.content == first.content
 
 
 def test_a_cache_that_cannot_be_opened_is_said_once_and_the_answers_still_come(
