@@ -3,7 +3,9 @@ character, scopes checked before any request, and tokens kept out of the cache a
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from frametypes import check_frame
 from ports import free_port
 
+from esiframe import httpcache
 from esiframe.errors import AuthError, LoginRequired, ParameterError
 from esiframe.sandbox import approve_login
 from esiframe.sandbox.data import Sizes
@@ -67,6 +70,14 @@ def test_two_characters_never_share_cache_entries(logged_in):
         client.get("GetCharactersCharacterIdAssets", character=BRAVO, character_id=AURA)
 
 
+def _cache_bytes(folder: Path) -> bytes:
+    """Every byte of the cache folder's files, and every stored answer decompressed."""
+    files = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    with contextlib.closing(sqlite3.connect(folder / "http_cache.sqlite")) as db:
+        rows = db.execute("SELECT value FROM responses").fetchall()
+    return files + b"".join(httpcache._unpack(bytes(value)) for (value,) in rows)
+
+
 def test_tokens_never_reach_the_cache_file_or_the_logs(logged_in, caplog):
     _, client = logged_in
     caplog.set_level(logging.DEBUG)
@@ -74,7 +85,8 @@ def test_tokens_never_reach_the_cache_file_or_the_logs(logged_in, caplog):
     records = client.auth.store.records()
     tokens = {r.access_token for r in records} | {r.refresh_token for r in records}
     assert len(tokens) == 4 and all(len(t) >= 16 for t in tokens)
-    cache = b"".join(p.read_bytes() for p in Path(client.settings.cache).rglob("*") if p.is_file())
+    client.close()  # every answer committed
+    cache = _cache_bytes(Path(client.settings.cache))
     assert b"GetCharactersCharacterIdAssets" in cache or b"/assets" in cache  # it was written
     for token in tokens:
         assert token.encode() not in cache
