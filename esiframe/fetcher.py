@@ -11,10 +11,11 @@ while requests hang.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import (
@@ -28,6 +29,7 @@ from .errors import (
 from .http import Response, Stopped, Transport
 from .limits import RouteLimit, Wait
 from .operations import Call, Operation
+from .pagedecode import PendingPage, decode_later
 from .paging import walk
 from .plan import Job, Options
 from .progress import Progress
@@ -39,6 +41,8 @@ __all__ = ["Budget", "FetchContext", "PageFetcher", "run_jobs"]
 _POLL = 0.2
 #: After a stop, how long requests already on the wire may finish (and be cached).
 _GRACE = 0.5
+#: Threads typing page bodies (Arrow's reader runs without the GIL, one body per thread).
+_DECODERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class Budget:
@@ -127,6 +131,8 @@ class PageFetcher:
         )
         if extra.get("page") == 1:
             self._new_walk = response.first_copy
+        if isinstance(response.decoded, PendingPage):
+            response.decoded.url = response.url  # named should the page not be JSON
         ctx.bar.advance()
         if response.status == 200 and response.decoded is None:
             check_answer(ctx.op.operation_id, self._shape, response.body, response.url)
@@ -159,9 +165,16 @@ class PageFetcher:
 
 
 def run_jobs(jobs: list[Job], context: FetchContext, workers: int) -> None:
-    """Walk every job concurrently; the first unexpected failure (or Ctrl-C) stops them all."""
+    """Walk every job concurrently; the first unexpected failure (or Ctrl-C) stops them all.
+
+    Pages are typed on a few decoding threads of their own (:func:`decode_later`); all of
+    them are typed when this returns."""
     pages_pool = ThreadPoolExecutor(workers, thread_name_prefix="esiframe-page")
     calls_pool = ThreadPoolExecutor(workers, thread_name_prefix="esiframe-call")
+    decoders = ThreadPoolExecutor(_DECODERS, thread_name_prefix="esiframe-decode")
+    if context.decode is not None:
+        later = decode_later(context.decode, decoders, context.op.operation_id)
+        context = replace(context, decode=later)
     futures: list[Future[None]] = []
     try:
         futures = [
@@ -178,6 +191,7 @@ def run_jobs(jobs: list[Job], context: FetchContext, workers: int) -> None:
         stopped = context.stop.is_set()
         calls_pool.shutdown(wait=not stopped, cancel_futures=True)
         pages_pool.shutdown(wait=not stopped, cancel_futures=True)
+        decoders.shutdown(wait=not stopped, cancel_futures=stopped)  # all typed, or none
         if stopped:  # a short grace for answers in flight; hung ones time out unattended
             wait(futures, timeout=_GRACE)
         # other processes see what the walk spent; a failing ledger must not hide why we stop

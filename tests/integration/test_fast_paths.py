@@ -6,6 +6,9 @@ from __future__ import annotations
 import contextlib
 import pickle
 import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +17,11 @@ import requests
 from frametypes import check_frame
 
 import esiframe as ef
-from esiframe import httpcache
+from esiframe import httpcache, pagedecode
 from esiframe.export import DATE_COLUMNS_ATTR
 from esiframe.fetcher import FetchContext
 from esiframe.httpcache import cache_key, cached_session, save_later, stored
+from esiframe.pagedecode import PendingPage
 from esiframe.results import RESULTS_DIR, ResultStore
 from esiframe.sandbox import Sandbox
 from esiframe.sandbox.data import Sizes
@@ -76,7 +80,34 @@ def test_decoded_pages_keep_no_body(sandbox, make_client):
     df = client.get("GetMarketsRegionIdOrders", region_id=10000002)
     assert len(seen) == SIZES.forge_order_pages
     assert all(r.body is None and r.decoded is not None for r in seen)
-    assert sum(r.decoded.rows for r in seen) == len(df)
+    pages = [r.decoded.result() if isinstance(r.decoded, PendingPage) else r.decoded for r in seen]
+    assert sum(page.rows for page in pages) == len(df)
+
+
+def test_requests_keep_going_out_while_pages_are_typed(sandbox, make_client, monkeypatch):
+    # A fetch worker hands its page to the decoding threads and sends the next request: with
+    # typing held up, every page of the walk is still asked for, and the frame is the same.
+    expected = make_client(sandbox, cache=False).get("GetMarketsRegionIdOrders", region_id=10000002)
+    release = threading.Event()
+    typed = pagedecode.decode_page
+
+    def held(body, plan):
+        release.wait(10)
+        return typed(body, plan)
+
+    monkeypatch.setattr(pagedecode, "decode_page", held)
+    sandbox.log.clear()
+    client = make_client(sandbox, cache=False)
+    with ThreadPoolExecutor(1) as pool:
+        walk = pool.submit(client.get, "GetMarketsRegionIdOrders", region_id=10000002)
+        deadline = time.monotonic() + 10
+        while len(sandbox.log) < SIZES.forge_order_pages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asked = len(sandbox.log)
+        release.set()
+        df = walk.result(timeout=30)
+    assert asked == SIZES.forge_order_pages
+    pd.testing.assert_frame_equal(df, expected)
 
 
 def test_queued_cache_writes_are_seen_at_once_and_survive_close(sandbox, tmp_path):
@@ -362,6 +393,7 @@ ORDERS_PATH = "/markets/{region_id}/orders"
         (ORDERS_PATH, "GetMarketsRegionIdOrders", b"<html>login</html>", "an HTML page"),
         (ORDERS_PATH, "GetMarketsRegionIdOrders", b"", "an empty body"),
         (ORDERS_PATH, "GetMarketsRegionIdOrders", b'{"a": 1}', "a JSON object"),
+        (ORDERS_PATH, "GetMarketsRegionIdOrders", b"[not json]", "text"),  # typed later
         ("/status", "GetStatus", b'"maintenance"', "text"),
         ("/status", "GetStatus", b"Service Unavailable", "text"),
         ("/status", "GetStatus", b"[1, 2]", "a JSON list"),
