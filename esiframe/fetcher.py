@@ -42,7 +42,8 @@ _POLL = 0.2
 #: After a stop, how long requests already on the wire may finish (and be cached).
 _GRACE = 0.5
 #: Threads typing page bodies (Arrow's reader runs without the GIL, one body per thread).
-_DECODERS = max(1, min(4, os.cpu_count() or 1))
+#: Two kept up with 16 fetch workers on two cores; a third added memory and no speed.
+_DECODERS = max(1, min(2, os.cpu_count() or 1))
 
 
 class Budget:
