@@ -168,8 +168,8 @@ class PageFetcher:
 def run_jobs(jobs: list[Job], context: FetchContext, workers: int) -> None:
     """Walk every job concurrently; the first unexpected failure (or Ctrl-C) stops them all.
 
-    Pages are typed on a few decoding threads of their own (:func:`decode_later`); all of
-    them are typed when this returns."""
+    Pages are typed on decoding threads of their own (:func:`decode_later`); all of them
+    are typed when this returns."""
     pages_pool = ThreadPoolExecutor(workers, thread_name_prefix="esiframe-page")
     calls_pool = ThreadPoolExecutor(workers, thread_name_prefix="esiframe-call")
     decoders = ThreadPoolExecutor(_DECODERS, thread_name_prefix="esiframe-decode")

@@ -142,7 +142,7 @@ def _codec() -> Any:
 
 
 def _pack(data: bytes) -> bytes:
-    """A pickled value, compressed (as it is when pyarrow was built without zstd)."""
+    """A pickled value, compressed; as it is when this pyarrow has no zstd."""
     codec = _codec()
     if codec is None:
         return data

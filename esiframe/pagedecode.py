@@ -6,7 +6,7 @@ them all after the last page. Instead each worker hands its page body (bytes) to
 without the GIL), the bytes are dropped, and :func:`decoded_frame` joins the
 typed pages once at the end. Frames and dtypes are those of the record path.
 
-:func:`decode_later` hands the bodies to a few decoding threads instead, so that a
+:func:`decode_later` hands the bodies to decoding threads of their own instead, so that a
 fetch worker sends its next request at once: the requests of a walk then go out
 while earlier pages are typed, rather than in bursts between them.
 """
