@@ -312,9 +312,10 @@ def _stored_values(path: Path) -> list[bytes]:
 @needs_zstd
 def test_a_walk_takes_a_fraction_of_its_bodies_on_disk(sandbox, make_client, tmp_path):
     # A region's orders fill hundreds of MB a snapshot: the cache keeps them compressed, and
-    # a new client still takes every page from it, not from ESI.
-    make_client(sandbox).get("GetMarketsRegionIdOrders", region_id=10000002)
-    make_client(sandbox).close()  # every page committed
+    # every stored value reads back as the page ESI sent.
+    client = make_client(sandbox)
+    client.get("GetMarketsRegionIdOrders", region_id=10000002)
+    client.close()  # every page committed
     path = tmp_path / "cache" / "http_cache.sqlite"
     reader = cached_session(path).cache.responses
     values = _stored_values(path)
